@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Render the default answers into DEST (default build/demo), start its own PostgreSQL and
+# Redis, migrate, and serve it on localhost until Ctrl-C; the servers are stopped on exit.
+set -euo pipefail
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+dest=${1:-build/demo}
+port=${PORT:-$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')}
+
+# --vcs-ref HEAD: render this checkout (with uncommitted changes), not the latest release tag.
+"$root/.venv/bin/copier" copy --trust --defaults --overwrite --quiet --vcs-ref HEAD "$root" "$dest"
+cd "$dest"
+export UV="$root/.venv/bin/uv"
+
+make --no-print-directory venv
+make --no-print-directory services
+trap 'echo; make --no-print-directory services-stop' EXIT
+make --no-print-directory migrate
+
+base="http://127.0.0.1:$port"
+cat <<MSG
+
+  Demo service rendered into $dest and starting on $base
+    API docs    $base/docs
+    liveness    $base/health/live
+    readiness   $base/health/ready
+    metrics     $base/metrics
+    example     $base/api/v1/market/items
+
+  Try an outage from another terminal:
+    make -C $dest services-stop SERVICE=postgres   # /health/ready answers 503 naming the database
+    make -C $dest services                          # and 200 again, without a restart
+  Ctrl-C stops the service and its PostgreSQL and Redis.
+
+MSG
+make --no-print-directory run PORT="$port"

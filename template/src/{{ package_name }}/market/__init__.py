@@ -1,0 +1,1 @@
+"""Market items: the example resource that goes route -> service -> PostgreSQL -> migration."""

@@ -1,0 +1,47 @@
+from typing import Annotated
+from uuid import UUID
+
+from fastapi import APIRouter, HTTPException, Query, status
+
+from ..platform.dependencies import SessionDep
+from ..platform.errors import ErrorResponse
+from . import service
+from .schemas import ItemCreate, ItemPage, ItemRead
+
+router = APIRouter(
+    prefix="/market/items",
+    tags=["market"],
+    responses={
+        422: {"model": ErrorResponse, "description": "The request is not valid"},
+        503: {"model": ErrorResponse, "description": "PostgreSQL is unavailable"},
+    },
+)
+
+MAX_PAGE_SIZE = 100
+# Deep offsets make PostgreSQL scan and discard rows; past this, use filters instead.
+MAX_OFFSET = 10_000
+
+
+@router.get("")
+async def list_items(
+    session: SessionDep,
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = 50,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
+) -> ItemPage:
+    items = await service.list_items(session, limit=limit, offset=offset)
+    return ItemPage(
+        items=[ItemRead.model_validate(item) for item in items], limit=limit, offset=offset
+    )
+
+
+@router.post("", status_code=status.HTTP_201_CREATED)
+async def create_item(data: ItemCreate, session: SessionDep) -> ItemRead:
+    return ItemRead.model_validate(await service.create_item(session, data))
+
+
+@router.get("/{item_id}", responses={404: {"model": ErrorResponse}})
+async def get_item(item_id: UUID, session: SessionDep) -> ItemRead:
+    item = await service.get_item(session, item_id)
+    if item is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"No market item with id {item_id}.")
+    return ItemRead.model_validate(item)

@@ -1,0 +1,37 @@
+from datetime import datetime
+from decimal import Decimal
+from typing import Annotated
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from .models import PRICE_PRECISION, PRICE_SCALE, TITLE_MAX_LENGTH
+
+# PostgreSQL text cannot hold NUL; refuse it here rather than fail in the driver.
+Title = Annotated[str, Field(min_length=1, max_length=TITLE_MAX_LENGTH, pattern=r"^[^\x00]*$")]
+Price = Annotated[
+    Decimal,
+    Field(ge=0, max_digits=PRICE_PRECISION, decimal_places=PRICE_SCALE, examples=["19.99"]),
+]
+
+
+class ItemCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    title: Title
+    price: Price
+
+
+class ItemRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: UUID
+    title: str
+    price: Decimal
+    created_at: datetime
+
+
+class ItemPage(BaseModel):
+    items: list[ItemRead]
+    limit: int
+    offset: int

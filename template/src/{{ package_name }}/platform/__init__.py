@@ -1,0 +1,1 @@
+"""Cross-cutting concerns, one module each: database, Redis, probes, logs, metrics, errors."""

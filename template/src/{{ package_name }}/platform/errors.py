@@ -1,0 +1,165 @@
+"""One JSON error shape for every failure: `{"error": {"code", "message", "request_id"}}`.
+
+- Validation errors are 422 with the offending fields listed (never the submitted values, which
+  may be secrets); malformed JSON is a validation error too.
+- PostgreSQL or Redis being unreachable is 503 with `Retry-After`, not 500: the request was
+  fine, the service is degraded, and the client may retry.
+- Anything unexpected is a logged 500 with no stack trace or exception text in the body.
+"""
+
+import errno
+import socket
+from collections.abc import Mapping
+from http import HTTPStatus
+
+import structlog
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
+from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+logger = structlog.stdlib.get_logger(__name__)
+
+DEPENDENCY_RETRY_AFTER_SECONDS = 1
+# Socket errors that mean "the server is not reachable", as opposed to a bug in our code.
+UNREACHABLE_ERRNOS = {errno.ECONNREFUSED, errno.ECONNRESET, errno.EHOSTUNREACH, errno.ENETUNREACH}
+
+
+class FieldError(BaseModel):
+    location: list[str | int]
+    message: str
+    type: str
+
+
+class ErrorDetail(BaseModel):
+    code: str
+    message: str
+    request_id: str | None
+    fields: list[FieldError] | None = None
+
+
+class ErrorResponse(BaseModel):
+    error: ErrorDetail
+
+
+def _request_id(scope: Scope) -> str | None:
+    request_id = scope.get("state", {}).get("request_id")
+    return request_id if isinstance(request_id, str) else None
+
+
+def error_response(
+    request_id: str | None,
+    status_code: int,
+    code: str,
+    message: str,
+    *,
+    fields: list[FieldError] | None = None,
+    headers: Mapping[str, str] | None = None,
+) -> JSONResponse:
+    detail = ErrorDetail(code=code, message=message, request_id=request_id, fields=fields)
+    body = ErrorResponse(error=detail).model_dump(mode="json", exclude_none=True)
+    return JSONResponse(body, status_code=status_code, headers=headers)
+
+
+def _status_code_name(status_code: int) -> str:
+    try:
+        return HTTPStatus(status_code).phrase.lower().replace(" ", "_").replace("-", "_")
+    except ValueError:
+        return "http_error"
+
+
+async def _http_error(request: Request, exc: HTTPException) -> JSONResponse:
+    message = exc.detail if isinstance(exc.detail, str) else HTTPStatus(exc.status_code).phrase
+    return error_response(
+        _request_id(request.scope),
+        exc.status_code,
+        _status_code_name(exc.status_code),
+        message,
+        headers=exc.headers,
+    )
+
+
+async def _validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+    fields = [
+        FieldError(location=list(error["loc"]), message=error["msg"], type=error["type"])
+        for error in exc.errors()
+    ]
+    return error_response(
+        _request_id(request.scope),
+        422,
+        "validation_error",
+        "The request is not valid: see `fields`.",
+        fields=fields,
+    )
+
+
+def is_dependency_unavailable(exc: BaseException) -> bool:
+    """True when exc means PostgreSQL or Redis cannot be reached, not that our code is wrong."""
+    if isinstance(exc, RedisConnectionError | RedisTimeoutError | PoolTimeoutError):
+        return True
+    if isinstance(exc, DBAPIError):
+        # Constraint violations and bad SQL are bugs (or 409s), never "unavailable".
+        return exc.connection_invalidated or isinstance(exc, OperationalError | InterfaceError)
+    if isinstance(exc, ConnectionError | TimeoutError | socket.gaierror):
+        return True
+    return isinstance(exc, OSError) and exc.errno in UNREACHABLE_ERRNOS
+
+
+async def _dependency_error(request: Request, exc: Exception) -> JSONResponse:
+    if not is_dependency_unavailable(exc):
+        raise exc  # UnhandledErrorMiddleware turns it into a logged 500
+    logger.warning("dependency_unavailable", error_type=type(exc).__name__)
+    return error_response(
+        _request_id(request.scope),
+        503,
+        "dependency_unavailable",
+        "A service this request needs is temporarily unavailable; retry shortly.",
+        headers={"Retry-After": str(DEPENDENCY_RETRY_AFTER_SECONDS)},
+    )
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    # The decorator form accepts handlers typed with their own exception class.
+    app.exception_handler(HTTPException)(_http_error)
+    app.exception_handler(RequestValidationError)(_validation_error)
+    for exc_type in (DBAPIError, PoolTimeoutError, RedisConnectionError, RedisTimeoutError, OSError):
+        app.exception_handler(exc_type)(_dependency_error)
+
+
+class UnhandledErrorMiddleware:
+    """Turns an exception no handler took into a logged 500 in the standard error shape."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        response_started = False
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal response_started
+            if message["type"] == "http.response.start":
+                response_started = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracking_send)
+        except Exception:
+            logger.exception("unhandled_error")
+            if response_started:  # too late for a clean error: let the server drop the connection
+                raise
+            response = error_response(
+                _request_id(scope),
+                500,
+                "internal_error",
+                "The server failed to handle this request; it has been logged.",
+            )
+            await response(scope, receive, send)

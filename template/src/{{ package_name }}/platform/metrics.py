@@ -1,0 +1,100 @@
+"""Prometheus metrics: HTTP traffic labelled by route template, served at `/metrics`.
+
+Labels use the route template (`/api/v1/market/items/{item_id}`), never the raw path, so one
+route is one time series however many ids it serves; unmatched paths share `<unmatched>`.
+Each app has its own registry, so that tests can build many apps in one process; business
+metrics register on `app_metrics.registry` too.
+"""
+
+import time
+
+from fastapi import APIRouter, Response
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+)
+from prometheus_client.gc_collector import GCCollector
+from prometheus_client.platform_collector import PlatformCollector
+from prometheus_client.process_collector import ProcessCollector
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from .request_context import route_template
+
+# Seconds; dense where a healthy API answers (5-500 ms), sparse beyond.
+LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+
+
+class AppMetrics:
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        ProcessCollector(registry=self.registry)
+        PlatformCollector(registry=self.registry)
+        GCCollector(registry=self.registry)
+        self.requests = Counter(
+            "http_requests",
+            "HTTP requests answered, by method, route template and status code.",
+            ["method", "route", "status"],
+            registry=self.registry,
+        )
+        self.errors = Counter(
+            "http_request_errors",
+            "HTTP requests answered with a 5xx status, by method and route template.",
+            ["method", "route"],
+            registry=self.registry,
+        )
+        self.latency = Histogram(
+            "http_request_duration_seconds",
+            "Time from request start to the end of the response, by method and route template.",
+            ["method", "route"],
+            buckets=LATENCY_BUCKETS,
+            registry=self.registry,
+        )
+        self.in_flight = Gauge(
+            "http_requests_in_flight",
+            "HTTP requests being handled now.",
+            registry=self.registry,
+        )
+
+
+class MetricsMiddleware:
+    def __init__(self, app: ASGIApp, metrics: AppMetrics) -> None:
+        self.app = app
+        self.metrics = metrics
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        status_code = 500
+        started = time.perf_counter()
+
+        async def recording_send(message: Message) -> None:
+            nonlocal status_code
+            if message["type"] == "http.response.start":
+                status_code = message["status"]
+            await send(message)
+
+        self.metrics.in_flight.inc()
+        try:
+            await self.app(scope, receive, recording_send)
+        finally:
+            self.metrics.in_flight.dec()
+            method, route = scope["method"], route_template(scope)
+            self.metrics.requests.labels(method, route, str(status_code)).inc()
+            self.metrics.latency.labels(method, route).observe(time.perf_counter() - started)
+            if status_code >= 500:
+                self.metrics.errors.labels(method, route).inc()
+
+
+def metrics_router(app_metrics: AppMetrics) -> APIRouter:
+    router = APIRouter(tags=["observability"])
+
+    @router.get("/metrics", include_in_schema=False)
+    async def metrics() -> Response:
+        return Response(generate_latest(app_metrics.registry), media_type=CONTENT_TYPE_LATEST)
+
+    return router

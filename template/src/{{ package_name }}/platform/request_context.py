@@ -1,0 +1,74 @@
+"""Request id and access log.
+
+Every request gets an id: the caller's `X-Request-ID` when it is a sane token (so a trace can
+follow a request across services), a fresh one otherwise. The id is bound to every log line of
+the request, stored in `request.state.request_id` for error bodies, and echoed in the response.
+One access-log line per request records method, route template, status and duration.
+"""
+
+import re
+import time
+import uuid
+
+import structlog
+from starlette.datastructures import MutableHeaders
+from starlette.routing import Route
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+REQUEST_ID_HEADER = "X-Request-ID"
+# Letters, digits and -_.: only, bounded: a header is attacker-controlled and ends up in logs.
+VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+
+access_log = structlog.stdlib.get_logger("access")
+
+
+def route_template(scope: Scope) -> str:
+    """The matched route's path template (`/items/{item_id}`), never the raw path."""
+    route = scope.get("route")
+    if not isinstance(route, Route):
+        return "<unmatched>"
+    template: str = route.path
+    return template
+
+
+def _incoming_request_id(scope: Scope) -> str:
+    for name, value in scope["headers"]:
+        if name == b"x-request-id":
+            candidate: str = value.decode("latin-1")
+            if VALID_REQUEST_ID.fullmatch(candidate):
+                return candidate
+            break
+    return uuid.uuid4().hex
+
+
+class RequestContextMiddleware:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request_id = _incoming_request_id(scope)
+        scope.setdefault("state", {})["request_id"] = request_id
+        status_code = 500
+        started = time.perf_counter()
+
+        async def send_with_request_id(message: Message) -> None:
+            nonlocal status_code
+            if message["type"] == "http.response.start":
+                status_code = message["status"]
+                MutableHeaders(scope=message)[REQUEST_ID_HEADER] = request_id
+            await send(message)
+
+        with structlog.contextvars.bound_contextvars(request_id=request_id):
+            try:
+                await self.app(scope, receive, send_with_request_id)
+            finally:
+                access_log.info(
+                    "request",
+                    method=scope["method"],
+                    route=route_template(scope),
+                    status=status_code,
+                    duration_ms=round((time.perf_counter() - started) * 1000, 2),
+                )

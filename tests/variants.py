@@ -1,0 +1,58 @@
+"""The one list of named answer sets the template is tested with.
+
+VARIANTS render, pass `ruff check`, `ruff format --check` and `mypy --strict`; the ones in
+PROJECT_SUITES also pass their own test suite against real PostgreSQL and Redis. REFUSED are
+answers copier must refuse, each with a fragment of the message the user sees.
+
+Ids read like cookiecutter-django's: `question:value` for one answer away from the defaults.
+When a feature question is added, add a variant that turns it off (and on, if off is the
+default), and the combinations that interact or must be refused.
+"""
+
+from typing import Final
+
+Answers = dict[str, str]
+
+VARIANTS: Final[dict[str, Answers]] = {
+    # Every default answer.
+    "default": {},
+    # Every feature off (none exists yet) and the shortest identity the validators allow.
+    "minimal": {
+        "project_name": "Ab",
+        "project_slug": "ab",
+        "package_name": "ab",
+        "description": "",
+        "python_version": "3.11",
+    },
+    # Non-ASCII and characters that need escaping in TOML and Python strings.
+    "project_name:unicode": {
+        "project_name": 'Café "Ünïcode" \\ Ledger',
+        "author_name": 'Zoë O\'Brien "ZB"',
+    },
+    # A package name that is not derived from the slug.
+    "package_name:custom": {"project_slug": "orders-api", "package_name": "orders_core"},
+    "python_version:3.13": {"python_version": "3.13"},
+}
+
+# Variants whose rendered project runs its own suite in tests/test_project.py.
+PROJECT_SUITES: Final[tuple[str, ...]] = ("default", "minimal")
+
+REFUSED: Final[dict[str, tuple[Answers, str]]] = {
+    "project_name:empty": ({"project_name": "   "}, "project_name must not be empty"),
+    "project_name:multiline": ({"project_name": "two\nlines"}, "must be a single line"),
+    "project_slug:spaces": ({"project_slug": "my service"}, 'project_slug "my service" is not'),
+    "project_slug:uppercase": ({"project_slug": "MyService"}, "use lowercase letters"),
+    "project_slug:trailing-dash": ({"project_slug": "my-service-"}, "not ending with a dash"),
+    "project_slug:one-char": ({"project_slug": "a"}, "use 2 to 63"),
+    "project_slug:64-chars": ({"project_slug": "a" * 64}, "use 2 to 63"),
+    "package_name:keyword": ({"package_name": "class"}, "is a Python keyword"),
+    "package_name:stdlib-test": ({"package_name": "test"}, "shadows the standard-library"),
+    "package_name:stdlib-typing": ({"package_name": "typing"}, "shadows the standard-library"),
+    "package_name:dependency": ({"package_name": "redis"}, "shadows a dependency"),
+    "package_name:dash": ({"package_name": "my-service"}, "is not a valid package name"),
+    "package_name:leading-digit": ({"package_name": "1service"}, "is not a valid package name"),
+    "author_email:no-at": ({"author_email": "platform.example.com"}, "is not an e-mail"),
+    "author_email:no-domain": ({"author_email": "platform@localhost"}, "is not an e-mail"),
+    "author_email:spaces": ({"author_email": "plat form@example.com"}, "is not an e-mail"),
+    "python_version:3.10": ({"python_version": "3.10"}, "Invalid choice for 'python_version'"),
+}
