@@ -17,8 +17,6 @@ from .platform.request_context import RequestContextMiddleware
 from .platform.resources import lifespan
 from .settings import Settings, load_settings
 
-API_PREFIX = "/api/v1"
-
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or load_settings()
@@ -38,7 +36,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     app.include_router(health.router)
     app.include_router(metrics_router(app_metrics))
-    app.include_router(market_router, prefix=API_PREFIX)
+    app.include_router(market_router)
     return app
 
 

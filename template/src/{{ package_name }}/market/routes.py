@@ -3,13 +3,14 @@ from uuid import UUID
 
 from fastapi import APIRouter, HTTPException, Query, status
 
+from ..about import API_PREFIX
 from ..platform.dependencies import SessionDep
 from ..platform.errors import ErrorResponse
 from . import service
 from .schemas import ItemCreate, ItemPage, ItemRead
 
 router = APIRouter(
-    prefix="/market/items",
+    prefix=f"{API_PREFIX}/market/items",
     tags=["market"],
     responses={
         422: {"model": ErrorResponse, "description": "The request is not valid"},

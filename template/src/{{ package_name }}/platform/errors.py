@@ -128,7 +128,13 @@ def install_error_handlers(app: FastAPI) -> None:
     # The decorator form accepts handlers typed with their own exception class.
     app.exception_handler(HTTPException)(_http_error)
     app.exception_handler(RequestValidationError)(_validation_error)
-    for exc_type in (DBAPIError, PoolTimeoutError, RedisConnectionError, RedisTimeoutError, OSError):
+    for exc_type in (
+        DBAPIError,
+        PoolTimeoutError,
+        RedisConnectionError,
+        RedisTimeoutError,
+        OSError,
+    ):
         app.exception_handler(exc_type)(_dependency_error)
 
 

@@ -54,7 +54,9 @@ class Liveness(BaseModel):
     status: Literal["alive"] = "alive"
 
 
-async def _run_check(check: ReadinessCheck, resources: Resources, limit_seconds: float) -> CheckResult:
+async def _run_check(
+    check: ReadinessCheck, resources: Resources, limit_seconds: float
+) -> CheckResult:
     started = time.perf_counter()
     try:
         async with asyncio.timeout(limit_seconds):

@@ -23,7 +23,12 @@ access_log = structlog.stdlib.get_logger("access")
 
 
 def route_template(scope: Scope) -> str:
-    """The matched route's path template (`/items/{item_id}`), never the raw path."""
+    """The matched route's path template (`/items/{item_id}`), never the raw path.
+
+    FastAPI includes routers lazily: `scope["route"]` is the route as its router declared it,
+    without a prefix given to `include_router`. So routers declare their full prefix themselves
+    (`APIRouter(prefix=...)`) and are included without one.
+    """
     route = scope.get("route")
     if not isinstance(route, Route):
         return "<unmatched>"
