@@ -4,20 +4,12 @@ copier renders the newest release tag by default, which would silently test an o
 `render()` always asks for HEAD, and copier adds uncommitted changes on top of it.
 """
 
-import os
-import subprocess
-import sys
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from pytest_copie.plugin import Copie, Result
 
-TEMPLATE_ROOT = Path(__file__).resolve().parents[1]
-# The uv of the template's own virtual environment; rendered projects build theirs with it.
-UV = Path(sys.executable).with_name("uv")
-
-Render = Callable[[dict[str, str]], Result]
+from tests.harness import TEMPLATE_ROOT, Render
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -25,7 +17,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "--variant",
         action="append",
         default=[],
-        help="only run variant-parametrized tests for this variant id (repeatable); CI shards on it",
+        help="run variant tests only for this variant id (repeatable; CI shards on it)",
     )
 
 
@@ -36,7 +28,10 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     selected, deselected = [], []
     for item in items:
         callspec = getattr(item, "callspec", None)
-        variant_test = callspec is not None and item.path.name in ("test_render.py", "test_project.py")
+        variant_test = callspec is not None and item.path.name in (
+            "test_render.py",
+            "test_project.py",
+        )
         (deselected if variant_test and callspec.id not in wanted else selected).append(item)
     config.hook.pytest_deselected(items=deselected)
     items[:] = selected
@@ -54,22 +49,3 @@ def render(copie: Copie) -> Render:
         return copie.copy(extra_answers=answers, vcs_ref="HEAD")
 
     return render_answers
-
-
-def run_make(project: Path, target: str, timeout: float) -> subprocess.CompletedProcess[str]:
-    """Run one of the rendered project's own make targets, as its user would."""
-    env = {**os.environ, "UV": str(UV), "PYTHON": sys.executable}
-    env.pop("VIRTUAL_ENV", None)  # the project builds and uses its own .venv
-    return subprocess.run(
-        ["make", "--no-print-directory", target],
-        cwd=project,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-    )
-
-
-def output_of(process: subprocess.CompletedProcess[str]) -> str:
-    return f"exit {process.returncode}\n--- stdout\n{process.stdout}\n--- stderr\n{process.stderr}"

@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.conftest import Render
+from tests.harness import Render
 from tests.variants import REFUSED, Answers
 
 

@@ -4,7 +4,7 @@ import re
 
 import pytest
 
-from tests.conftest import Render, output_of, run_make
+from tests.harness import Render, output_of, run_make
 from tests.variants import PROJECT_SUITES, VARIANTS
 
 SUITE_TIMEOUT_SECONDS = 900

@@ -1,5 +1,6 @@
 """Every variant renders into a project that passes ruff and mypy --strict (requirement T2)."""
 
+import ast
 import re
 import tomllib
 from pathlib import Path
@@ -7,7 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.conftest import Render, output_of, run_make
+from tests.harness import Render, output_of, run_make
 from tests.variants import VARIANTS, Answers
 
 # Files that may legitimately contain Jinja-like braces after rendering (none yet; Helm
@@ -22,6 +23,16 @@ parametrize_variants = pytest.mark.parametrize("answers", VARIANTS.values(), ids
 def text_files(project: Path) -> list[Path]:
     files = [path for path in project.rglob("*") if path.is_file() and ".git" not in path.parts]
     return [path for path in files if b"\0" not in path.read_bytes()[:1024]]
+
+
+def python_constants(module: Path) -> dict[str, object]:
+    """Module-level `NAME = <literal>` assignments, evaluated without importing the module."""
+    tree = ast.parse(module.read_text(encoding="utf-8"))
+    return {
+        node.targets[0].id: ast.literal_eval(node.value)
+        for node in tree.body
+        if isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Name)
+    }
 
 
 @parametrize_variants
@@ -58,6 +69,9 @@ def test_variant_applies_its_answers(render: Render, answers: Answers) -> None:
     assert pyproject["tool"]["ruff"]["target-version"] == "py" + python.replace(".", "")
     assert pyproject["tool"]["mypy"]["python_version"] == python
     assert (project / "src" / chosen["package_name"] / "main.py").is_file()
+    about = python_constants(project / "src" / chosen["package_name"] / "about.py")
+    assert about["SERVICE_TITLE"] == chosen["project_name"]
+    assert about["SERVICE_DESCRIPTION"] == chosen["description"]
 
 
 @parametrize_variants

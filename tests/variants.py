@@ -24,10 +24,12 @@ VARIANTS: Final[dict[str, Answers]] = {
         "description": "",
         "python_version": "3.11",
     },
-    # Non-ASCII and characters that need escaping in TOML and Python strings.
+    # Non-ASCII, quotes and backslashes that need escaping in TOML and Python strings, and a
+    # description of the longest length allowed.
     "project_name:unicode": {
         "project_name": 'Café "Ünïcode" \\ Ledger',
         "author_name": 'Zoë O\'Brien "ZB"',
+        "description": ('Ünïcode\'s "quoted" \\ text. ' * 8)[:200],
     },
     # A package name that is not derived from the slug.
     "package_name:custom": {"project_slug": "orders-api", "package_name": "orders_core"},
