@@ -9,6 +9,8 @@ When a feature question is added, add a variant that turns it off (and on, if of
 default), and the combinations that interact or must be refused.
 """
 
+import json
+import sys
 from typing import Final
 
 Answers = dict[str, str]
@@ -58,3 +60,12 @@ REFUSED: Final[dict[str, tuple[Answers, str]]] = {
     "author_email:spaces": ({"author_email": "plat form@example.com"}, "is not an e-mail"),
     "python_version:3.10": ({"python_version": "3.10"}, "Invalid choice for 'python_version'"),
 }
+
+
+def github_output() -> str:
+    """The variant ids as `name=<json list>` lines, for the CI matrix."""
+    return f"render={json.dumps(list(VARIANTS))}\nproject={json.dumps(list(PROJECT_SUITES))}"
+
+
+if __name__ == "__main__" and sys.argv[1:] == ["--github-output"]:
+    print(github_output())

@@ -22,7 +22,9 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.exceptions import HTTPException
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Receive, Scope, Send
+
+from .asgi import HTTPMiddleware, RecordingSend
 
 logger = structlog.stdlib.get_logger(__name__)
 
@@ -138,29 +140,16 @@ def install_error_handlers(app: FastAPI) -> None:
         app.exception_handler(exc_type)(_dependency_error)
 
 
-class UnhandledErrorMiddleware:
+class UnhandledErrorMiddleware(HTTPMiddleware):
     """Turns an exception no handler took into a logged 500 in the standard error shape."""
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        response_started = False
-
-        async def tracking_send(message: Message) -> None:
-            nonlocal response_started
-            if message["type"] == "http.response.start":
-                response_started = True
-            await send(message)
-
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+        response_so_far = RecordingSend(send)
         try:
-            await self.app(scope, receive, tracking_send)
+            await self.app(scope, receive, response_so_far)
         except Exception:
             logger.exception("unhandled_error")
-            if response_started:  # too late for a clean error: let the server drop the connection
+            if response_so_far.started:  # too late for a clean error: the connection is dropped
                 raise
             response = error_response(
                 _request_id(scope),

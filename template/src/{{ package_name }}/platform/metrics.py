@@ -20,8 +20,9 @@ from prometheus_client import (
 from prometheus_client.gc_collector import GCCollector
 from prometheus_client.platform_collector import PlatformCollector
 from prometheus_client.process_collector import ProcessCollector
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
+from .asgi import HTTPMiddleware, RecordingSend
 from .request_context import route_template
 
 # Seconds; dense where a healthy API answers (5-500 ms), sparse beyond.
@@ -60,33 +61,23 @@ class AppMetrics:
         )
 
 
-class MetricsMiddleware:
+class MetricsMiddleware(HTTPMiddleware):
     def __init__(self, app: ASGIApp, metrics: AppMetrics) -> None:
-        self.app = app
+        super().__init__(app)
         self.metrics = metrics
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        status_code = 500
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         started = time.perf_counter()
-
-        async def recording_send(message: Message) -> None:
-            nonlocal status_code
-            if message["type"] == "http.response.start":
-                status_code = message["status"]
-            await send(message)
-
+        response = RecordingSend(send)
         self.metrics.in_flight.inc()
         try:
-            await self.app(scope, receive, recording_send)
+            await self.app(scope, receive, response)
         finally:
             self.metrics.in_flight.dec()
             method, route = scope["method"], route_template(scope)
-            self.metrics.requests.labels(method, route, str(status_code)).inc()
+            self.metrics.requests.labels(method, route, str(response.status)).inc()
             self.metrics.latency.labels(method, route).observe(time.perf_counter() - started)
-            if status_code >= 500:
+            if response.status >= 500:
                 self.metrics.errors.labels(method, route).inc()
 
 

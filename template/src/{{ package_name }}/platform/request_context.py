@@ -13,7 +13,9 @@ import uuid
 import structlog
 from starlette.datastructures import MutableHeaders
 from starlette.routing import Route
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
+
+from .asgi import HTTPMiddleware, RecordingSend
 
 REQUEST_ID_HEADER = "X-Request-ID"
 # Letters, digits and -_.: only, bounded: a header is attacker-controlled and ends up in logs.
@@ -46,34 +48,26 @@ def _incoming_request_id(scope: Scope) -> str:
     return uuid.uuid4().hex
 
 
-class RequestContextMiddleware:
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+class RequestContextMiddleware(HTTPMiddleware):
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         request_id = _incoming_request_id(scope)
         scope.setdefault("state", {})["request_id"] = request_id
-        status_code = 500
         started = time.perf_counter()
 
         async def send_with_request_id(message: Message) -> None:
-            nonlocal status_code
             if message["type"] == "http.response.start":
-                status_code = message["status"]
                 MutableHeaders(scope=message)[REQUEST_ID_HEADER] = request_id
             await send(message)
 
+        response = RecordingSend(send_with_request_id)
         with structlog.contextvars.bound_contextvars(request_id=request_id):
             try:
-                await self.app(scope, receive, send_with_request_id)
+                await self.app(scope, receive, response)
             finally:
                 access_log.info(
                     "request",
                     method=scope["method"],
                     route=route_template(scope),
-                    status=status_code,
+                    status=response.status,
                     duration_ms=round((time.perf_counter() - started) * 1000, 2),
                 )
