@@ -142,9 +142,14 @@ def _running_as_root() -> bool:
 
 def _as_postgres_user(command: Sequence[str | Path]) -> list[str | Path]:
     # initdb, pg_ctl and postgres exit with "cannot be run as root".
-    if _running_as_root():
-        return ["runuser", "-u", POSTGRES_USER, "--", *command]
-    return list(command)
+    if not _running_as_root():
+        return list(command)
+    # util-linux's runuser lives in /usr/sbin, which a root shell's PATH may lack.
+    runuser = shutil.which("runuser") or shutil.which("runuser", path="/usr/sbin:/sbin")
+    if runuser is None:
+        msg = "PostgreSQL cannot run as root and `runuser` (util-linux) was not found"
+        raise ServiceError(msg)
+    return [runuser, "-u", POSTGRES_USER, "--", *command]
 
 
 def _give_to_postgres_user(path: Path) -> None:
@@ -157,7 +162,7 @@ def _postgres_user_can_enter(path: Path) -> bool:
     if not _running_as_root():
         return True
     probe = subprocess.run(
-        ["runuser", "-u", POSTGRES_USER, "--", "test", "-x", str(path)],
+        [str(part) for part in _as_postgres_user(["test", "-x", path])],
         capture_output=True,
         check=False,
     )
