@@ -36,7 +36,7 @@ from pathlib import Path
 DEBIAN_PACKAGES = ("postgresql", "redis-server")
 POSTGRES_USER = "postgres"
 DEFAULT_DATABASE = "app"
-START_TIMEOUT_SECONDS = 30.0
+WAIT_TIMEOUT_SECONDS = 30.0
 # Durability is not wanted from a development or test server; speed is.
 POSTGRES_FAST_OPTIONS = "-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
 
@@ -136,6 +136,11 @@ def _run(command: Sequence[str | Path], env: dict[str, str] | None = None) -> st
     return completed.stdout
 
 
+def _succeeds(command: Sequence[str | Path]) -> bool:
+    completed = subprocess.run([str(part) for part in command], capture_output=True, check=False)
+    return completed.returncode == 0
+
+
 def _running_as_root() -> bool:
     return os.geteuid() == 0
 
@@ -161,12 +166,7 @@ def _give_to_postgres_user(path: Path) -> None:
 def _postgres_user_can_enter(path: Path) -> bool:
     if not _running_as_root():
         return True
-    probe = subprocess.run(
-        [str(part) for part in _as_postgres_user(["test", "-x", path])],
-        capture_output=True,
-        check=False,
-    )
-    return probe.returncode == 0
+    return _succeeds(_as_postgres_user(["test", "-x", path]))
 
 
 def free_port() -> int:
@@ -196,15 +196,26 @@ def _redis_answers(port: int) -> bool:
         return False
 
 
-def _wait_until(condition: Callable[[], bool], what: str, log: Path) -> None:
-    deadline = time.monotonic() + START_TIMEOUT_SECONDS
+def _process_exists(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except OSError:
+        return False
+    return True
+
+
+def _wait_until(condition: Callable[[], bool], failure: Callable[[], str]) -> None:
+    """Poll `condition` for up to WAIT_TIMEOUT_SECONDS; then fail with `failure()`."""
+    deadline = time.monotonic() + WAIT_TIMEOUT_SECONDS
     while time.monotonic() < deadline:
         if condition():
             return
         time.sleep(0.05)
-    tail = log.read_text(errors="replace")[-2000:] if log.exists() else "(no log)"
-    msg = f"{what} did not start within {START_TIMEOUT_SECONDS:.0f} s; its log ends with:\n{tail}"
-    raise ServiceError(msg)
+    raise ServiceError(failure())
+
+
+def _log_tail(log: Path) -> str:
+    return log.read_text(errors="replace")[-2000:] if log.exists() else "(no log)"
 
 
 # --- PostgreSQL ------------------------------------------------------------------------------
@@ -237,10 +248,7 @@ class Postgres:
     def is_running(self) -> bool:
         if not (self.data_dir / "PG_VERSION").exists():
             return False
-        status = subprocess.run(
-            [str(part) for part in self._pg_ctl("status")], capture_output=True, check=False
-        )
-        return status.returncode == 0
+        return _succeeds(self._pg_ctl("status"))
 
     def start(self) -> None:
         self.home.mkdir(parents=True, exist_ok=True)
@@ -324,10 +332,9 @@ class Redis:
     def _pid(self) -> int | None:
         try:
             pid = int(self.pid_file.read_text().strip())
-            os.kill(pid, 0)
         except (OSError, ValueError):
             return None
-        return pid
+        return pid if _process_exists(pid) else None
 
     def is_running(self) -> bool:
         return self._pid() is not None and _redis_answers(self.port)
@@ -357,22 +364,23 @@ class Redis:
                 self.log,
             ]
         )
-        _wait_until(functools.partial(_redis_answers, self.port), "redis-server", self.log)
+        _wait_until(
+            functools.partial(_redis_answers, self.port),
+            lambda: (
+                f"redis-server did not start within {WAIT_TIMEOUT_SECONDS:.0f} s; "
+                f"its log ends with:\n{_log_tail(self.log)}"
+            ),
+        )
 
     def stop(self) -> None:
         pid = self._pid()
         if pid is None:
             return
         os.kill(pid, signal.SIGTERM)
-        deadline = time.monotonic() + START_TIMEOUT_SECONDS
-        while time.monotonic() < deadline:
-            try:
-                os.kill(pid, 0)
-            except OSError:
-                return
-            time.sleep(0.05)
-        msg = f"redis-server (pid {pid}) did not stop within {START_TIMEOUT_SECONDS:.0f} s"
-        raise ServiceError(msg)
+        _wait_until(
+            lambda: not _process_exists(pid),
+            lambda: f"redis-server (pid {pid}) did not stop within {WAIT_TIMEOUT_SECONDS:.0f} s",
+        )
 
 
 # --- Throwaway servers for a test session ----------------------------------------------------
@@ -422,7 +430,7 @@ class LocalServices:
     def _servers(self, *, choose_ports: bool) -> tuple[Postgres, Redis]:
         postgres_bin, redis_server = _require_programs()
         ports = self._ports()
-        postgres_home = self._postgres_home()
+        postgres_home = self.directory / "postgres"
         postgres = Postgres(postgres_bin, postgres_home, ports.get("postgres", 0), self.database)
         redis = Redis(redis_server, self.directory / "redis", ports.get("redis", 0))
         if choose_ports:
@@ -431,13 +439,12 @@ class LocalServices:
                 postgres = Postgres(postgres_bin, postgres_home, free_port(), self.database)
             if not (redis.port and (redis.is_running() or _port_is_free(redis.port))):
                 redis = Redis(redis_server, redis.home, free_port())
-            self.directory.mkdir(parents=True, exist_ok=True)
             self.state_file.write_text(
                 json.dumps({"postgres": postgres.port, "redis": redis.port}) + "\n"
             )
         return postgres, redis
 
-    def _postgres_home(self) -> Path:
+    def _require_reachable_directory(self) -> None:
         self.directory.mkdir(parents=True, exist_ok=True)
         if not _postgres_user_can_enter(self.directory):
             # As root, a project under /root (mode 0700) is out of the postgres user's reach.
@@ -446,10 +453,9 @@ class LocalServices:
                 "somewhere every user can traverse (e.g. under /srv), or run as a regular user"
             )
             raise ServiceError(msg)
-        return self.directory / "postgres"
 
     def start(self, env_file: Path) -> ServiceUrls:
-        self.directory.mkdir(parents=True, exist_ok=True)
+        self._require_reachable_directory()
         postgres, redis = self._servers(choose_ports=True)
         postgres.start()
         redis.start()
