@@ -11,7 +11,8 @@ folder, deleted when the session ends.
 
 Standard library only, so that it runs before the virtual environment exists. PostgreSQL
 refuses to run as root: as root, its commands run as the `postgres` user the Debian package
-creates, and the data directory is owned by that user.
+creates, and the data directory is owned by that user (and kept in its home directory when the
+project lies in a directory that user cannot reach; `status` shows where).
 """
 
 from __future__ import annotations
@@ -19,12 +20,14 @@ from __future__ import annotations
 import argparse
 import contextlib
 import functools
+import hashlib
 import json
 import os
 import pwd
 import shutil
 import signal
 import socket
+import stat
 import subprocess
 import sys
 import tempfile
@@ -163,10 +166,16 @@ def _give_to_postgres_user(path: Path) -> None:
         os.chown(path, user.pw_uid, user.pw_gid)
 
 
-def _postgres_user_can_enter(path: Path) -> bool:
+def _postgres_user_can_reach(path: Path) -> bool:
+    """Whether the postgres user may pass through every directory from / down to `path`."""
     if not _running_as_root():
-        return True
-    return _succeeds(_as_postgres_user(["test", "-x", path]))
+        return True  # the servers run as the user who owns the project
+    postgres_uid = pwd.getpwnam(POSTGRES_USER).pw_uid
+    for directory in (path, *path.parents):
+        info = directory.stat()
+        if info.st_uid != postgres_uid and not info.st_mode & stat.S_IXOTH:
+            return False
+    return True
 
 
 def free_port() -> int:
@@ -430,7 +439,7 @@ class LocalServices:
     def _servers(self, *, choose_ports: bool) -> tuple[Postgres, Redis]:
         postgres_bin, redis_server = _require_programs()
         ports = self._ports()
-        postgres_home = self.directory / "postgres"
+        postgres_home = self.postgres_home
         postgres = Postgres(postgres_bin, postgres_home, ports.get("postgres", 0), self.database)
         redis = Redis(redis_server, self.directory / "redis", ports.get("redis", 0))
         if choose_ports:
@@ -444,18 +453,20 @@ class LocalServices:
             )
         return postgres, redis
 
-    def _require_reachable_directory(self) -> None:
-        self.directory.mkdir(parents=True, exist_ok=True)
-        if not _postgres_user_can_enter(self.directory):
-            # As root, a project under /root (mode 0700) is out of the postgres user's reach.
-            msg = (
-                f"the {POSTGRES_USER} user cannot enter {self.directory}; move the project "
-                "somewhere every user can traverse (e.g. under /srv), or run as a regular user"
-            )
-            raise ServiceError(msg)
+    @property
+    def postgres_home(self) -> Path:
+        """`<directory>/postgres`, unless the postgres user cannot reach it.
+
+        As root in a private tree (a clone under /root, mode 0700) that user cannot pass, so
+        the cluster lives in its home directory instead, one per project.
+        """
+        if _postgres_user_can_reach(self.directory):
+            return self.directory / "postgres"
+        project_key = hashlib.sha256(str(self.directory).encode()).hexdigest()[:16]
+        return Path(pwd.getpwnam(POSTGRES_USER).pw_dir) / "local-services" / project_key
 
     def start(self, env_file: Path) -> ServiceUrls:
-        self._require_reachable_directory()
+        self.directory.mkdir(parents=True, exist_ok=True)
         postgres, redis = self._servers(choose_ports=True)
         postgres.start()
         redis.start()
@@ -477,7 +488,8 @@ class LocalServices:
             return ["no local services yet: run `make services`"]
         postgres, redis = self._servers(choose_ports=False)
         return [
-            f"postgres  {'running' if postgres.is_running() else 'stopped'}  {postgres.url}",
+            f"postgres  {'running' if postgres.is_running() else 'stopped'}  {postgres.url}"
+            f"  (data in {postgres.data_dir})",
             f"redis     {'running' if redis.is_running() else 'stopped'}  {redis.url}",
         ]
 

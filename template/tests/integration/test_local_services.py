@@ -14,7 +14,7 @@ from local_services import LocalServices
 
 @pytest.fixture
 def project_dir() -> Iterator[Path]:
-    # Not tmp_path: pytest's folders are private to root, and PostgreSQL runs as `postgres`.
+    # Readable by every user, so the cluster lives in .services/ (tmp_path is private: see below).
     directory = Path(tempfile.mkdtemp(prefix="local-services-"))
     directory.chmod(0o755)
     (directory / ".env.example").write_text("LOG_LEVEL=INFO\nDATABASE_URL=\nREDIS_URL=\n")
@@ -66,3 +66,23 @@ async def test_restart_after_a_stop_keeps_ports_and_data(project_dir: Path) -> N
     assert redis_status.split()[:2] == ["redis", "running"]
     assert second == first
     assert await execute(second.database_url, "DELETE FROM kept") == 1
+
+
+@pytest.fixture
+def private_project_dir(tmp_path: Path) -> Iterator[Path]:
+    # pytest's folders are private (mode 0700), like a clone under /root.
+    yield tmp_path
+    services = LocalServices(tmp_path / ".services")
+    services.stop(None)
+    shutil.rmtree(services.postgres_home, ignore_errors=True)
+
+
+async def test_a_private_project_directory_still_gets_a_working_database(
+    private_project_dir: Path,
+) -> None:
+    services = LocalServices(private_project_dir / ".services")
+
+    urls = services.start(private_project_dir / ".env")
+    await execute(urls.database_url, "CREATE TABLE reached AS SELECT 1 AS id")
+
+    assert await execute(urls.database_url, "DELETE FROM reached") == 1
