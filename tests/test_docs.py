@@ -6,8 +6,8 @@ from pathlib import Path
 from tests.harness import TEMPLATE_ROOT
 
 READINESS = TEMPLATE_ROOT / "docs" / "readiness.md"
-# The catalogue's IDs: T1-T5, S1-S13, ... (REQUIREMENTS.md).
-GROUP_SIZES = {"T": 5, "S": 13, "D": 7, "P": 4, "R": 5, "O": 5, "K": 5, "E": 5, "X": 3}
+# The catalogue's IDs: T1-T6, S1-S14, ... (REQUIREMENTS.md, 55 IDs).
+GROUP_SIZES = {"T": 6, "S": 14, "D": 7, "P": 4, "R": 5, "O": 5, "K": 5, "E": 5, "X": 4}
 REQUIREMENT_IDS = [
     f"{group}{number}" for group, size in GROUP_SIZES.items() for number in range(1, size + 1)
 ]

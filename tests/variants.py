@@ -13,7 +13,8 @@ import json
 import sys
 from typing import Final
 
-Answers = dict[str, str]
+# Copier casts answers to each question's type: booleans stay booleans in .copier-answers.yml.
+Answers = dict[str, str | bool]
 
 VARIANTS: Final[dict[str, Answers]] = {
     # Every default answer.
@@ -37,6 +38,11 @@ VARIANTS: Final[dict[str, Answers]] = {
     "package_name:custom": {"project_slug": "orders-api", "package_name": "orders_core"},
     "python_version:3.13": {"python_version": "3.13"},
 }
+
+# Feature questions and every value each may take, default first. The pairwise render matrix and
+# the answer-change tests (`copier update --data question=value`, T6) are generated from this:
+# a new feature question adds itself here, and its refused combinations to REFUSED.
+FEATURES: Final[dict[str, tuple[str | bool, ...]]] = {}
 
 # Variants whose rendered project runs its own suite in tests/test_project.py.
 PROJECT_SUITES: Final[tuple[str, ...]] = ("default", "minimal")
