@@ -10,8 +10,8 @@ UV ?= $(shell command -v uv 2>/dev/null || echo .tools/bin/uv)
 export UV_PYTHON_DOWNLOADS := never
 VENV := .venv
 DEMO_DIR ?= build/demo
-# Two workers: the render checks and the project suites spread over both cores.
-PYTEST_ARGS ?= -n 2 -v
+# Two workers share the cores; each variant's checks stay on one worker, which renders it once.
+PYTEST_ARGS ?= -n 2 --dist loadgroup -v
 
 .PHONY: help demo test lint clean
 
@@ -33,9 +33,8 @@ test: $(VENV)/.synced ## Render every variant, lint it, run the default and mini
 	$(PYTHON) template/scripts/local_services.py install
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
 
-lint: $(VENV)/.synced ## ruff on the template's own tests and scripts
-	$(VENV)/bin/ruff check tests
-	$(VENV)/bin/ruff format --check tests
+lint: $(VENV)/.synced ## The pre-commit hooks on every file: ruff, actionlint, zizmor, leftovers
+	PRE_COMMIT_HOME=$(CURDIR)/.tools/pre-commit $(VENV)/bin/pre-commit run --all-files
 
 clean: ## Remove the virtual environments and build/
 	rm -rf $(VENV) .tools build .pytest_cache .ruff_cache

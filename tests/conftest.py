@@ -4,12 +4,14 @@ copier renders the newest release tag by default, which would silently test an o
 `render()` always asks for HEAD, and copier adds uncommitted changes on top of it.
 """
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from pytest_copie.plugin import Copie, Result
 
 from tests.harness import TEMPLATE_ROOT, Render
+from tests.variants import RENDER_MATRIX
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -28,11 +30,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     selected, deselected = [], []
     for item in items:
         callspec = getattr(item, "callspec", None)
-        variant_test = callspec is not None and item.path.name in (
-            "test_render.py",
-            "test_project.py",
-        )
-        (deselected if variant_test and callspec.id not in wanted else selected).append(item)
+        variant = callspec.params.get("variant") if callspec is not None else None
+        (deselected if variant is not None and variant not in wanted else selected).append(item)
     config.hook.pytest_deselected(items=deselected)
     items[:] = selected
 
@@ -49,3 +48,22 @@ def render(copie: Copie) -> Render:
         return copie.copy(extra_answers=answers, vcs_ref="HEAD")
 
     return render_answers
+
+
+@pytest.fixture(scope="session")
+def rendered(copie_session: Copie) -> Callable[[str], Result]:
+    """One render per variant for the whole session, shared by every check of that variant.
+
+    `make test` runs with `--dist loadgroup` and each variant's tests in one xdist group, so
+    a variant is rendered once, by the worker that checks it.
+    """
+    cache: dict[str, Result] = {}
+
+    def render_variant(variant: str) -> Result:
+        if variant not in cache:
+            cache[variant] = copie_session.copy(
+                extra_answers=RENDER_MATRIX[variant], vcs_ref="HEAD"
+            )
+        return cache[variant]
+
+    return render_variant

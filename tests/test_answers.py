@@ -1,9 +1,23 @@
 """Bad answers are refused with a message that says what is wrong and what is allowed."""
 
+import re
+
 import pytest
 
-from tests.harness import Render
-from tests.variants import REFUSED, Answers
+from tests.harness import Render, tree
+from tests.variants import FEATURES, REFUSED, Answers
+
+# Every question's default, written out: what a user gets from `copier copy --defaults`.
+EVERY_DEFAULT: Answers = {
+    "project_name": "My Service",
+    "project_slug": "my-service",
+    "package_name": "my_service",
+    "description": "My Service: a production-ready FastAPI service.",
+    "owner_name": "Platform Team",
+    "owner_email": "platform@example.com",
+    "python_version": "3.12",
+    **{question: values[0] for question, values in FEATURES.items()},
+}
 
 
 @pytest.mark.parametrize(("answers", "message"), REFUSED.values(), ids=REFUSED.keys())
@@ -27,3 +41,16 @@ def test_a_name_without_ascii_letters_still_gets_a_valid_slug(render: Render) ->
     result = render({"project_name": "Сервис 42"})
     assert result.exit_code == 0, result.exception
     assert result.answers["project_slug"] == "service"
+
+
+def test_taking_the_defaults_renders_the_same_tree_as_giving_them(render: Render) -> None:
+    implicit, explicit = render({}), render(EVERY_DEFAULT)
+    assert implicit.exit_code == 0, implicit.exception
+    assert explicit.exit_code == 0, explicit.exception
+
+    implicit_tree, explicit_tree = tree(implicit.project_dir), tree(explicit.project_dir)
+    # Each render of a dirty working tree commits it anew: only that commit id may differ.
+    for files in (implicit_tree, explicit_tree):
+        answers = files.pop(".copier-answers.yml").decode()
+        files["answers without _commit"] = re.sub(r"^_commit: .*\n", "", answers, flags=re.M)
+    assert implicit_tree == explicit_tree

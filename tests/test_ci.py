@@ -7,14 +7,14 @@ import sys
 import yaml
 
 from tests.harness import TEMPLATE_ROOT
-from tests.variants import PROJECT_SUITES, VARIANTS
+from tests.variants import PROJECT_SUITES, RENDER_MATRIX
 
 WORKFLOW = TEMPLATE_ROOT / ".github" / "workflows" / "template-ci.yml"
 
 
 def test_variant_list_is_printed_for_the_ci_matrix() -> None:
     printed = subprocess.run(
-        [sys.executable, "tests/variants.py", "--github-output"],
+        [sys.executable, "-m", "tests.variants", "--github-output"],
         cwd=TEMPLATE_ROOT,
         capture_output=True,
         text=True,
@@ -22,13 +22,14 @@ def test_variant_list_is_printed_for_the_ci_matrix() -> None:
     ).stdout
     outputs = dict(line.split("=", 1) for line in printed.splitlines())
 
-    assert json.loads(outputs["render"]) == list(VARIANTS)
+    assert json.loads(outputs["render"]) == list(RENDER_MATRIX)
     assert json.loads(outputs["project"]) == list(PROJECT_SUITES)
 
 
 def test_workflow_matrices_come_from_the_variant_list() -> None:
     jobs = yaml.safe_load(WORKFLOW.read_text(encoding="utf-8"))["jobs"]
 
+    assert jobs["update"]["steps"][-1]["run"].endswith("tests/test_update.py\"")
     for job in ("render", "project"):
         assert jobs[job]["needs"] == "variants"
         matrix = jobs[job]["strategy"]["matrix"]["variant"]

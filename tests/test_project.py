@@ -4,17 +4,18 @@ import re
 
 import pytest
 
-from tests.harness import Render, output_of, run_make
-from tests.variants import PROJECT_SUITES, VARIANTS
+from tests.harness import RenderVariant, output_of, run_make, variant_params
+from tests.variants import PROJECT_SUITES
 
 SUITE_TIMEOUT_SECONDS = 900
 SUMMARY = re.compile(r"^=+ (?P<counts>.*) in [\d.]+s", re.MULTILINE)
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("variant", PROJECT_SUITES)
-def test_project_suite_passes_against_real_services(render: Render, variant: str) -> None:
-    result = render(VARIANTS[variant])
+@pytest.mark.parametrize("variant", variant_params(PROJECT_SUITES))
+def test_project_suite_passes_against_real_services(rendered: RenderVariant, variant: str) -> None:
+    # The same render as tests/test_render.py's checks of this variant: its .venv is reused.
+    result = rendered(variant)
     assert result.exit_code == 0, result.exception
 
     suite = run_make(result.project_dir, "test", timeout=SUITE_TIMEOUT_SECONDS)

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.harness import Render, output_of, run_make
-from tests.variants import VARIANTS, Answers
+from tests.harness import RenderVariant, output_of, run_make, variant_params
+from tests.variants import RENDER_MATRIX
 
 # Files that may legitimately contain Jinja-like braces after rendering (none yet; Helm
 # templates will). Anything else with `{{` or `{%` is a template expression left unrendered.
@@ -17,7 +17,7 @@ UNRENDERED_ALLOWED: tuple[str, ...] = ()
 UNRENDERED = re.compile(r"\{\{|\{%|%\}")
 LINT_TIMEOUT_SECONDS = 600
 
-parametrize_variants = pytest.mark.parametrize("answers", VARIANTS.values(), ids=VARIANTS.keys())
+parametrize_variants = pytest.mark.parametrize("variant", variant_params(RENDER_MATRIX))
 
 
 def text_files(project: Path) -> list[Path]:
@@ -36,8 +36,8 @@ def python_constants(module: Path) -> dict[str, object]:
 
 
 @parametrize_variants
-def test_variant_renders_every_expression(render: Render, answers: Answers) -> None:
-    result = render(answers)
+def test_variant_renders_every_expression(rendered: RenderVariant, variant: str) -> None:
+    result = rendered(variant)
     assert result.exit_code == 0, result.exception
     project = result.project_dir
 
@@ -52,10 +52,10 @@ def test_variant_renders_every_expression(render: Render, answers: Answers) -> N
 
 
 @parametrize_variants
-def test_variant_applies_its_answers(render: Render, answers: Answers) -> None:
-    result = render(answers)
+def test_variant_applies_its_answers(rendered: RenderVariant, variant: str) -> None:
+    result = rendered(variant)
     assert result.exit_code == 0, result.exception
-    project, chosen = result.project_dir, result.answers
+    project, chosen, answers = result.project_dir, result.answers, RENDER_MATRIX[variant]
 
     recorded = yaml.safe_load((project / ".copier-answers.yml").read_text(encoding="utf-8"))
     assert {key: recorded[key] for key in answers} == answers
@@ -64,7 +64,7 @@ def test_variant_applies_its_answers(render: Render, answers: Answers) -> None:
     pyproject = tomllib.loads((project / "pyproject.toml").read_text(encoding="utf-8"))
     assert pyproject["project"]["name"] == chosen["project_slug"]
     assert pyproject["project"]["description"] == chosen["description"]
-    assert pyproject["project"]["authors"][0]["name"] == chosen["author_name"]
+    assert pyproject["project"]["authors"][0]["name"] == chosen["owner_name"]
     python = chosen["python_version"]
     assert pyproject["tool"]["ruff"]["target-version"] == "py" + python.replace(".", "")
     assert pyproject["tool"]["mypy"]["python_version"] == python
@@ -75,8 +75,8 @@ def test_variant_applies_its_answers(render: Render, answers: Answers) -> None:
 
 
 @parametrize_variants
-def test_variant_passes_ruff_and_mypy_strict(render: Render, answers: Answers) -> None:
-    result = render(answers)
+def test_variant_passes_ruff_and_mypy_strict(rendered: RenderVariant, variant: str) -> None:
+    result = rendered(variant)
     assert result.exit_code == 0, result.exception
 
     lint = run_make(result.project_dir, "lint", timeout=LINT_TIMEOUT_SECONDS)

@@ -13,6 +13,8 @@ import json
 import sys
 from typing import Final
 
+from tests.pairwise import pairwise
+
 # Copier casts answers to each question's type: booleans stay booleans in .copier-answers.yml.
 Answers = dict[str, str | bool]
 
@@ -31,11 +33,14 @@ VARIANTS: Final[dict[str, Answers]] = {
     # description of the longest length allowed.
     "project_name:unicode": {
         "project_name": 'Café "Ünïcode" \\ Ledger',
-        "author_name": 'Zoë O\'Brien "ZB"',
+        "owner_name": 'Zoë O\'Brien "ZB"',
         "description": ('Ünïcode\'s "quoted" \\ text. ' * 8)[:200],
     },
-    # A package name that is not derived from the slug.
+    # Package names on every side of the names the rendered code imports beside it
+    # (`local_services`, `tests`): import order must never depend on the name.
     "package_name:custom": {"project_slug": "orders-api", "package_name": "orders_core"},
+    "package_name:sorts-last": {"project_slug": "widgets", "package_name": "zz_core"},
+    "package_name:sorts-between": {"project_slug": "ledger", "package_name": "m_ledger"},
     "python_version:3.13": {"python_version": "3.13"},
 }
 
@@ -43,6 +48,8 @@ VARIANTS: Final[dict[str, Answers]] = {
 # the answer-change tests (`copier update --data question=value`, T6) are generated from this:
 # a new feature question adds itself here, and its refused combinations to REFUSED.
 FEATURES: Final[dict[str, tuple[str | bool, ...]]] = {}
+# Feature questions copier asks only when other answers have these values (their `when:`).
+CONDITIONS: Final[dict[str, Answers]] = {}
 
 # Variants whose rendered project runs its own suite in tests/test_project.py.
 PROJECT_SUITES: Final[tuple[str, ...]] = ("default", "minimal")
@@ -61,16 +68,35 @@ REFUSED: Final[dict[str, tuple[Answers, str]]] = {
     "package_name:dependency": ({"package_name": "redis"}, "shadows a dependency"),
     "package_name:dash": ({"package_name": "my-service"}, "is not a valid package name"),
     "package_name:leading-digit": ({"package_name": "1service"}, "is not a valid package name"),
-    "author_email:no-at": ({"author_email": "platform.example.com"}, "is not an e-mail"),
-    "author_email:no-domain": ({"author_email": "platform@localhost"}, "is not an e-mail"),
-    "author_email:spaces": ({"author_email": "plat form@example.com"}, "is not an e-mail"),
+    "owner_email:no-at": ({"owner_email": "platform.example.com"}, "is not an e-mail"),
+    "owner_email:no-domain": ({"owner_email": "platform@localhost"}, "is not an e-mail"),
+    "owner_email:spaces": ({"owner_email": "plat form@example.com"}, "is not an e-mail"),
     "python_version:3.10": ({"python_version": "3.10"}, "Invalid choice for 'python_version'"),
 }
 
 
+def pairwise_variants() -> dict[str, Answers]:
+    """Feature combinations covering every valid pair of values, named by their answers."""
+    refused = [answers for answers, _ in REFUSED.values() if answers.keys() <= FEATURES.keys()]
+    variants: dict[str, Answers] = {}
+    for combination in pairwise(FEATURES, CONDITIONS, refused):
+        asked = {
+            question: value
+            for question, value in combination.items()
+            if all(combination[key] == want for key, want in CONDITIONS.get(question, {}).items())
+        }
+        name = "pairwise:" + ",".join(f"{question}={value}" for question, value in asked.items())
+        variants[name] = asked
+    return variants
+
+
+# What tests/test_render.py renders: the named variants, then the pairwise combinations.
+RENDER_MATRIX: Final[dict[str, Answers]] = {**VARIANTS, **pairwise_variants()}
+
+
 def github_output() -> str:
     """The variant ids as `name=<json list>` lines, for the CI matrix."""
-    return f"render={json.dumps(list(VARIANTS))}\nproject={json.dumps(list(PROJECT_SUITES))}"
+    return f"render={json.dumps(list(RENDER_MATRIX))}\nproject={json.dumps(list(PROJECT_SUITES))}"
 
 
 if __name__ == "__main__" and sys.argv[1:] == ["--github-output"]:

@@ -8,6 +8,8 @@ returns the process exit status. This module only wires; it holds no command log
 import argparse
 from collections.abc import Callable, Sequence
 
+from .platform import backup
+
 # A command's entry point: parsed arguments in, exit status out.
 Command = Callable[[argparse.Namespace], int]
 
@@ -18,8 +20,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="Operations commands of the service.",
     )
     commands = parser.add_subparsers(dest="command", metavar="command")
-    # Commands register here, one line each, e.g. `backup.add_command(commands)`.
-    del commands
+    # Commands register here, one line each.
+    backup.add_command(commands)
     return parser
 
 
