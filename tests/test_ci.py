@@ -29,7 +29,7 @@ def test_variant_list_is_printed_for_the_ci_matrix() -> None:
 def test_workflow_matrices_come_from_the_variant_list() -> None:
     jobs = yaml.safe_load(WORKFLOW.read_text(encoding="utf-8"))["jobs"]
 
-    assert jobs["update"]["steps"][-1]["run"].endswith("tests/test_update.py\"")
+    assert jobs["update"]["steps"][-1]["run"].endswith('tests/test_update.py"')
     for job in ("render", "project"):
         assert jobs[job]["needs"] == "variants"
         matrix = jobs[job]["strategy"]["matrix"]["variant"]

@@ -1,19 +1,22 @@
 """Every variant renders into a project that passes ruff and mypy --strict (requirement T2)."""
 
 import ast
+import os
 import re
+import subprocess
 import tomllib
 from pathlib import Path
 
 import pytest
 import yaml
 
-from tests.harness import RenderVariant, output_of, run_make, variant_params
+from tests.harness import GIT_ENV, RenderVariant, git, output_of, run_make, variant_params
 from tests.variants import RENDER_MATRIX
 
-# Files that may legitimately contain Jinja-like braces after rendering (none yet; Helm
-# templates will). Anything else with `{{` or `{%` is a template expression left unrendered.
-UNRENDERED_ALLOWED: tuple[str, ...] = ()
+# Files that may legitimately contain Jinja-like braces after rendering: the pre-commit hook that
+# looks for them (and, later, Helm templates). Anything else with `{{` or `{%` is a template
+# expression left unrendered.
+UNRENDERED_ALLOWED: tuple[str, ...] = (".pre-commit-config.yaml",)
 UNRENDERED = re.compile(r"\{\{|\{%|%\}")
 LINT_TIMEOUT_SECONDS = 600
 
@@ -84,3 +87,30 @@ def test_variant_passes_ruff_and_mypy_strict(rendered: RenderVariant, variant: s
     assert lint.returncode == 0, output_of(lint)
     assert "All checks passed!" in lint.stdout
     assert re.search(r"Success: no issues found in \d+ source files", lint.stdout)
+
+
+@parametrize_variants
+def test_variant_passes_its_pre_commit_hooks(
+    rendered: RenderVariant, variant: str, tmp_path: Path
+) -> None:
+    result = rendered(variant)
+    assert result.exit_code == 0, result.exception
+    project = result.project_dir
+    assert run_make(project, "venv", timeout=LINT_TIMEOUT_SECONDS).returncode == 0
+    # pre-commit checks what git tracks: the team's first commit, as the README says.
+    if not (project / ".git").exists():
+        git(project, "init", "--quiet", "--initial-branch=main")
+    git(project, "add", "--all")
+
+    hooks = subprocess.run(
+        [str(project / ".venv" / "bin" / "pre-commit"), "run", "--all-files"],
+        cwd=project,
+        env={**os.environ, **GIT_ENV, "PRE_COMMIT_HOME": str(tmp_path / "pre-commit")},
+        capture_output=True,
+        text=True,
+        timeout=LINT_TIMEOUT_SECONDS,
+        check=False,
+    )
+
+    assert hooks.returncode == 0, hooks.stdout + hooks.stderr
+    assert "Failed" not in hooks.stdout

@@ -8,6 +8,7 @@ returns the process exit status. This module only wires; it holds no command log
 import argparse
 from collections.abc import Callable, Sequence
 
+from . import openapi
 from .platform import backup
 
 # A command's entry point: parsed arguments in, exit status out.
@@ -22,6 +23,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="command")
     # Commands register here, one line each.
     backup.add_command(commands)
+    openapi.add_command(commands)
     return parser
 
 
