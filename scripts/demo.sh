@@ -10,6 +10,7 @@ port=${PORT:-$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.
 # --vcs-ref HEAD: render this checkout (with uncommitted changes), not the latest release tag.
 "$root/.venv/bin/copier" copy --trust --defaults --overwrite --quiet --vcs-ref HEAD "$root" "$dest"
 cd "$dest"
+package=$(basename src/*)
 export UV="$root/.venv/bin/uv"
 
 make --no-print-directory venv
@@ -26,6 +27,14 @@ cat <<MSG
     readiness   $base/health/ready
     metrics     $base/metrics
     example     $base/api/v1/market/items
+    ready curl  curl -s -X POST $base/api/v1/market/items -H 'Content-Type: application/json' \\
+                  -d '{"title": "Lamp", "price": "19.99"}'
+
+  From another terminal:
+    make -C $dest smoke URL=$base     # post-deploy checks: PASS/FAIL each, non-zero on failure
+    make -C $dest backup              # pg_dump + manifest into $dest/backups/
+    make -C $dest restore FILE=...    # restore into a new database and verify it
+    (cd $dest && .venv/bin/python -m $package --help)   # every operations command
 
   Try an outage from another terminal:
     make -C $dest services-stop SERVICE=postgres   # /health/ready answers 503 naming the database
