@@ -16,6 +16,9 @@ export UV="$root/.venv/bin/uv"
 make --no-print-directory venv
 make --no-print-directory services
 trap 'echo; make --no-print-directory services-stop' EXIT
+# A terminated or interrupted demo still stops its servers: turn the signals into an exit.
+trap 'exit 143' TERM
+trap 'exit 130' INT
 make --no-print-directory migrate
 
 base="http://127.0.0.1:$port"
