@@ -13,7 +13,7 @@ DEMO_DIR ?= build/demo
 # Two workers share the cores; each variant's checks stay on one worker, which renders it once.
 PYTEST_ARGS ?= -n 2 --dist loadgroup -v
 
-.PHONY: help demo test lint clean
+.PHONY: help demo test lint bench clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -35,6 +35,9 @@ test: $(VENV)/.synced ## Render every variant, lint it, run the default and mini
 
 lint: $(VENV)/.synced ## The pre-commit hooks on every file: ruff, actionlint, zizmor, leftovers
 	PRE_COMMIT_HOME=$(CURDIR)/.tools/pre-commit $(VENV)/bin/pre-commit run --all-files
+
+bench: $(VENV)/.synced ## Measure the default service against bare FastAPI (wrk; not part of test)
+	$(VENV)/bin/python bench/run.py $(BENCH_ARGS)
 
 clean: ## Remove the virtual environments and build/
 	rm -rf $(VENV) .tools build .pytest_cache .ruff_cache
