@@ -50,6 +50,8 @@ async def test_unknown_item_is_a_404_in_the_error_shape(client: httpx.AsyncClien
         ({"title": "lamp", "price": "-1"}, "price"),
         ({"title": "lamp", "price": "1.999"}, "price"),
         ({"title": "lamp", "price": "not a number"}, "price"),
+        ({"title": "lamp", "price": 19.99}, "price"),
+        ({"title": "lamp", "price": ""}, "price"),
         ({"title": "", "price": "1"}, "title"),
         ({"title": "x" * 201, "price": "1"}, "title"),
         ({"title": "nul\u0000byte", "price": "1"}, "title"),

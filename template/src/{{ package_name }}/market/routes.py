@@ -13,6 +13,7 @@ router = APIRouter(
     prefix=f"{API_PREFIX}/market/items",
     tags=["market"],
     responses={
+        400: {"model": ErrorResponse, "description": "The body cannot be parsed as JSON"},
         422: {"model": ErrorResponse, "description": "The request is not valid"},
         503: {"model": ErrorResponse, "description": "PostgreSQL is unavailable"},
     },
