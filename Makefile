@@ -36,7 +36,8 @@ test: $(VENV)/.synced ## Render every variant, lint it, run the default and mini
 lint: $(VENV)/.synced ## The pre-commit hooks on every file: ruff, actionlint, zizmor, leftovers
 	PRE_COMMIT_HOME=$(CURDIR)/.tools/pre-commit $(VENV)/bin/pre-commit run --all-files
 
-bench: $(VENV)/.synced ## Measure the default service against bare FastAPI (wrk; not part of test)
+bench: $(VENV)/.synced ## Measure the default service against bare FastAPI; writes docs/benchmarks.md
+	$(UV) sync --locked --quiet --group bench --python $(PYTHON)
 	$(VENV)/bin/python bench/run.py $(BENCH_ARGS)
 
 clean: ## Remove the virtual environments and build/

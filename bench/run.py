@@ -11,6 +11,7 @@ Loads only target 127.0.0.1 and stop by themselves.
 import argparse
 import contextlib
 import os
+import platform
 import re
 import shutil
 import socket
@@ -26,7 +27,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 BENCH = ROOT / "bench"
 BUILD = ROOT / "build" / "bench"
-RESULTS = ROOT / "docs" / "benchmarks"
+REPORT = ROOT / "docs" / "benchmarks.md"
+CHART = ROOT / "docs" / "benchmarks.png"
 LINE = re.compile(
     r"BENCH requests=(\d+) seconds=([\d.]+) p50=([\d.]+) p95=([\d.]+) p99=([\d.]+) errors=(\d+)"
 )
@@ -205,11 +207,53 @@ def main() -> int:
                         measure(wrk, service + path, pid, args.seconds, args.connections)
                     )
                 rows.append((name, median_sample(measured), median_sample(baseline)))
-    print_table(rows, args)
+    table = format_table(rows, args)
+    print(table)
+    write_report(table, rows)
     return 0
 
 
-def print_table(rows: list[tuple[str, Sample, Sample]], args: argparse.Namespace) -> None:
+def write_report(table: str, rows: list[tuple[str, Sample, Sample]]) -> None:
+    """docs/benchmarks.md and its chart, so the published figures are the measured ones."""
+    import matplotlib  # the `bench` dependency group: only `make bench` needs it
+
+    matplotlib.use("Agg")
+    from matplotlib import pyplot
+
+    figure, axes = pyplot.subplots(figsize=(8, 0.6 * len(rows) + 1.2))
+    names = [name.split(" (")[0] for name, _, _ in rows]
+    ratios = [sample.rps / baseline.rps for _, sample, baseline in rows]
+    axes.barh(names[::-1], ratios[::-1], color="#4c72b0")
+    axes.axvline(1.0, color="grey", linestyle="--", linewidth=1)
+    axes.set_xlabel("throughput as a fraction of a bare FastAPI app (1.0 = as fast)")
+    figure.tight_layout()
+    figure.savefig(CHART, dpi=110)
+    machine = f"{platform.platform()}, Python {platform.python_version()}, {os.cpu_count()} cores"
+    REPORT.write_text(
+        REPORT_TEMPLATE.format(machine=machine, table=table, chart=CHART.name), encoding="utf-8"
+    )
+    print(f"\nwrote {REPORT.relative_to(ROOT)} and {CHART.relative_to(ROOT)}")
+
+
+REPORT_TEMPLATE = """# Benchmarks
+
+Written by `make bench` (bench/run.py); do not edit by hand. Machine: {machine}.
+
+The rendered default service (every middleware on, PostgreSQL and Redis local) and a 5-line
+FastAPI app are served the same way (uvicorn, one worker, `LOG_LEVEL=WARNING`, no access log)
+and measured in interleaved rounds with wrk from Debian. The ratio to the bare app, measured in
+the same run, is the result: absolute figures move with the machine and its neighbours, ratios
+much less. The generator's CPU is listed: near 100% of a core, it and not the server is the limit.
+{table}
+
+![throughput ratio to bare FastAPI]({chart})
+
+Reproduce: `make bench` (`BENCH_ARGS="--seconds 10 --rounds 5"` for steadier figures). It
+installs wrk with apt-get when it is missing and you are root.
+"""
+
+
+def format_table(rows: list[tuple[str, Sample, Sample]], args: argparse.Namespace) -> str:
     header = (
         "| endpoint | req/s | p50 ms | p95 ms | p99 ms | errors | wrk CPU | server CPU "
         "| ratio to bare FastAPI |"
@@ -222,9 +266,11 @@ def print_table(rows: list[tuple[str, Sample, Sample]], args: argparse.Namespace
             f"| {sample.errors} | {sample.generator_cpu:.0f}% | {sample.server_cpu:.0f}% "
             f"| {sample.rps / baseline.rps:.2f}x (bare {baseline.rps:,.0f}/s) |"
         )
-    print(f"\nwrk -t1 -c{args.connections}, {args.rounds} interleaved rounds of {args.seconds} s, "
-          f"one uvicorn worker each, {os.cpu_count()} cores; medians\n")  # fmt: skip
-    print("\n".join(lines))
+    settings = (
+        f"\nwrk -t1 -c{args.connections}, {args.rounds} interleaved rounds of {args.seconds} s, "
+        f"one uvicorn worker each; medians\n"
+    )
+    return settings + "\n" + "\n".join(lines) + "\n"
 
 
 if __name__ == "__main__":

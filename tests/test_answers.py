@@ -3,8 +3,9 @@
 import re
 
 import pytest
+import yaml
 
-from tests.harness import Render, tree
+from tests.harness import TEMPLATE_ROOT, Render, tree
 from tests.variants import FEATURES, REFUSED, Answers
 
 # Every question's default, written out: what a user gets from `copier copy --defaults`.
@@ -54,3 +55,13 @@ def test_taking_the_defaults_renders_the_same_tree_as_giving_them(render: Render
         answers = files.pop(".copier-answers.yml").decode()
         files["answers without _commit"] = re.sub(r"^_commit: .*\n", "", answers, flags=re.M)
     assert implicit_tree == explicit_tree
+
+
+def test_features_list_every_choice_of_their_question_default_first() -> None:
+    """tests/variants.py's FEATURES is what the pairwise and answer-change tests cover."""
+    questions = yaml.safe_load((TEMPLATE_ROOT / "copier.yml").read_text(encoding="utf-8"))
+    for question, values in FEATURES.items():
+        spec = questions[question]
+        assert values[0] == spec["default"], question
+        choices = [True, False] if spec["type"] == "bool" else spec["choices"]
+        assert sorted(map(str, values)) == sorted(map(str, choices)), question

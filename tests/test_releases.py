@@ -1,5 +1,7 @@
 """CHANGELOG.md records every release with a commit that exists (T5)."""
 
+import yaml
+
 from tests.harness import TEMPLATE_ROOT
 from tests.releases import Release, git, next_tag, recorded_releases
 
@@ -33,3 +35,18 @@ def test_every_recorded_release_is_a_commit_of_main() -> None:
         assert git(TEMPLATE_ROOT, "cat-file", "-t", release.commit).strip() == "commit"
         # An ancestor of the checkout: the release is in main's history, not on a side branch.
         git(TEMPLATE_ROOT, "merge-base", "--is-ancestor", release.commit, "HEAD")
+
+
+def test_every_migration_is_declared_at_the_first_release_that_ships_it() -> None:
+    """Copier runs a migration when the update crosses its version: a wrong one never runs."""
+    config = yaml.safe_load((TEMPLATE_ROOT / "copier.yml").read_text(encoding="utf-8"))
+    releases = recorded_releases()
+    for migration in config["_migrations"]:
+        script = next(part for part in migration["command"] if "copier_migrations/" in part)
+        path = script.split("}}/", 1)[1]
+        shipped = [
+            release.tag
+            for release in releases
+            if git(TEMPLATE_ROOT, "ls-tree", "--name-only", release.commit, path).strip()
+        ]
+        assert migration["version"] == (shipped[0] if shipped else next_tag(releases)), path

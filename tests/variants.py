@@ -41,6 +41,7 @@ VARIANTS: Final[dict[str, Answers]] = {
     "package_name:custom": {"project_slug": "orders-api", "package_name": "orders_core"},
     "package_name:sorts-last": {"project_slug": "widgets", "package_name": "zz_core"},
     "package_name:sorts-between": {"project_slug": "ledger", "package_name": "m_ledger"},
+    "package_name:tests-prefix": {"project_slug": "tests-api", "package_name": "tests_api"},
     "python_version:3.13": {"python_version": "3.13"},
 }
 
@@ -66,6 +67,7 @@ REFUSED: Final[dict[str, tuple[Answers, str]]] = {
     "package_name:stdlib-test": ({"package_name": "test"}, "shadows the standard-library"),
     "package_name:stdlib-typing": ({"package_name": "typing"}, "shadows the standard-library"),
     "package_name:dependency": ({"package_name": "redis"}, "shadows a dependency"),
+    "package_name:scripts-module": ({"package_name": "local_services"}, "shadows a dependency"),
     "package_name:dash": ({"package_name": "my-service"}, "is not a valid package name"),
     "package_name:leading-digit": ({"package_name": "1service"}, "is not a valid package name"),
     "owner_email:no-at": ({"owner_email": "platform.example.com"}, "is not an e-mail"),

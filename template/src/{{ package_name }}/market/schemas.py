@@ -13,7 +13,8 @@ Title = Annotated[str, Field(min_length=1, max_length=TITLE_MAX_LENGTH, pattern=
 # Money travels as a decimal string ("19.99"), never a JSON number (a float on most clients).
 # The pattern is the contract: the OpenAPI schema publishes it and validation enforces the very
 # same one, so what the schema admits is exactly what the API accepts (fuzzing checks both ways).
-PRICE_PATTERN = rf"^\d{{1,{PRICE_PRECISION - PRICE_SCALE}}}(\.\d{{1,{PRICE_SCALE}}})?$"
+INTEGER_DIGITS = PRICE_PRECISION - PRICE_SCALE
+PRICE_PATTERN = r"^\d{1," + str(INTEGER_DIGITS) + r"}(\.\d{1," + str(PRICE_SCALE) + r"})?$"
 
 
 def _price_string(value: object) -> object:
