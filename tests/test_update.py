@@ -130,7 +130,12 @@ def apply_team_edits(project: Path, package: str) -> None:
         "redis_max_connections: Annotated[int, Field(ge=1)] = 50",
         "redis_max_connections: Annotated[int, Field(ge=1)] = 200",
     )
-    replace_once(project / "pyproject.toml", '"alembic>=', '"anyio>=4.4.0",\n    "alembic>=')
+    # Appended to the list, where a team adds its own; the template keeps it sorted above.
+    replace_once(
+        project / "pyproject.toml",
+        '"uvicorn[standard]>=0.54.0",\n',
+        '"uvicorn[standard]>=0.54.0",\n    "anyio>=4.4.0",\n',
+    )
     readme = project / "README.md"
     title, rest = readme.read_text(encoding="utf-8").split("\n", 1)
     readme.write_text(f"{title} (run by the payments team)\n{rest}", encoding="utf-8")
