@@ -15,6 +15,7 @@ import structlog
 from prometheus_client import CollectorRegistry
 from sqlalchemy import select
 
+from ..platform.logging import configure_logging
 from ..platform.resilience_metrics import ResilienceMetrics
 from ..platform.resources import Resources, open_resources
 from ..settings import load_settings
@@ -56,6 +57,7 @@ async def sync_market_data(resources: Resources) -> int:
 
 async def _sync_once() -> None:
     settings = load_settings()
+    configure_logging(settings.log_level)
     async with open_resources(settings, ResilienceMetrics(CollectorRegistry())) as resources:
         await sync_market_data(resources)
 
