@@ -25,7 +25,11 @@ def source_of(reference: str) -> Path:
     if reference.startswith("template:"):
         return TEMPLATE_ROOT / reference.removeprefix("template:")
     rendered = TEMPLATE_ROOT / "template" / reference.replace("src/pkg", "src/{{ package_name }}")
-    return rendered if rendered.exists() else rendered.with_name(rendered.name + ".jinja")
+    if rendered.exists():
+        return rendered
+    # A file rendered only with some answers: `{% if flag %}name.py{% endif %}.jinja`.
+    gated = sorted(rendered.parent.glob("{% if *%}" + rendered.name + "{% endif %}*"))
+    return gated[0] if gated else rendered.with_name(rendered.name + ".jinja")
 
 
 def test_every_requirement_has_exactly_one_row() -> None:

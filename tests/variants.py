@@ -21,13 +21,14 @@ Answers = dict[str, str | bool]
 VARIANTS: Final[dict[str, Answers]] = {
     # Every default answer.
     "default": {},
-    # Every feature off (none exists yet) and the shortest identity the validators allow.
+    # Every feature off and the shortest identity the validators allow.
     "minimal": {
         "project_name": "Ab",
         "project_slug": "ab",
         "package_name": "ab",
         "description": "",
         "python_version": "3.11",
+        "background_jobs": False,
     },
     # Non-ASCII, quotes and backslashes that need escaping in TOML and Python strings, and a
     # description of the longest length allowed.
@@ -43,17 +44,20 @@ VARIANTS: Final[dict[str, Answers]] = {
     "package_name:sorts-between": {"project_slug": "ledger", "package_name": "m_ledger"},
     "package_name:tests-prefix": {"project_slug": "tests-api", "package_name": "tests_api"},
     "python_version:3.13": {"python_version": "3.13"},
+    "background_jobs:false": {"background_jobs": False},
 }
 
 # Feature questions and every value each may take, default first. The pairwise render matrix and
 # the answer-change tests (`copier update --data question=value`, T6) are generated from this:
 # a new feature question adds itself here, and its refused combinations to REFUSED.
-FEATURES: Final[dict[str, tuple[str | bool, ...]]] = {}
+FEATURES: Final[dict[str, tuple[str | bool, ...]]] = {
+    "background_jobs": (True, False),
+}
 # Feature questions copier asks only when other answers have these values (their `when:`).
 CONDITIONS: Final[dict[str, Answers]] = {}
 
 # Variants whose rendered project runs its own suite in tests/test_project.py.
-PROJECT_SUITES: Final[tuple[str, ...]] = ("default", "minimal")
+PROJECT_SUITES: Final[tuple[str, ...]] = ("default", "minimal", "background_jobs:false")
 
 REFUSED: Final[dict[str, tuple[Answers, str]]] = {
     "project_name:empty": ({"project_name": "   "}, "project_name must not be empty"),

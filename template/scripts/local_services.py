@@ -7,7 +7,8 @@
 
 `start` keeps its servers and data in `.services/` and reuses them (and their ports) on the
 next start. The test suite uses `throwaway_services()` instead: servers in a temporary
-folder, deleted when the session ends.
+folder, deleted when the session ends; outage tests use `throwaway_servers()`, whose servers
+they stop and start again on the same port.
 
 Standard library only, so that it runs before the virtual environment exists. PostgreSQL
 refuses to run as root: as root, its commands run as the `postgres` user the Debian package
@@ -395,8 +396,20 @@ class Redis:
 # --- Throwaway servers for a test session ----------------------------------------------------
 
 
+@dataclass(frozen=True)
+class ThrowawayServers:
+    """Running servers a test may stop and start again (same port, same data): outage tests."""
+
+    postgres: Postgres
+    redis: Redis
+
+    @property
+    def urls(self) -> ServiceUrls:
+        return ServiceUrls(database_url=self.postgres.url, redis_url=self.redis.url)
+
+
 @contextlib.contextmanager
-def throwaway_services(database: str = DEFAULT_DATABASE) -> Iterator[ServiceUrls]:
+def throwaway_servers(database: str = DEFAULT_DATABASE) -> Iterator[ThrowawayServers]:
     """Fresh PostgreSQL and Redis on free ports in a temporary folder, deleted on exit."""
     postgres_bin, redis_server = _require_programs()
     # mkdtemp is 0700 and lives in /tmp, which the postgres user can traverse.
@@ -407,13 +420,20 @@ def throwaway_services(database: str = DEFAULT_DATABASE) -> Iterator[ServiceUrls
     try:
         postgres.start()
         redis.start()
-        yield ServiceUrls(database_url=postgres.url, redis_url=redis.url)
+        yield ThrowawayServers(postgres, redis)
     finally:
         # The servers are daemons re-parented to init: stop them explicitly, whatever happened.
         for server in (redis, postgres):
             with contextlib.suppress(ServiceError):
                 server.stop()
         shutil.rmtree(home, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def throwaway_services(database: str = DEFAULT_DATABASE) -> Iterator[ServiceUrls]:
+    """The URLs of throwaway_servers(): for a test session that never stops them."""
+    with throwaway_servers(database) as servers:
+        yield servers.urls
 
 
 # --- Long-lived servers for development (`make services`) -----------------------------------

@@ -9,6 +9,7 @@ import argparse
 from collections.abc import Callable, Sequence
 
 from . import openapi
+from .market import sync
 from .platform import backup
 
 # A command's entry point: parsed arguments in, exit status out.
@@ -24,6 +25,7 @@ def build_parser() -> argparse.ArgumentParser:
     # Commands register here, one line each.
     backup.add_command(commands)
     openapi.add_command(commands)
+    sync.add_command(commands)
     return parser
 
 

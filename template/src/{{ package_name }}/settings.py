@@ -12,7 +12,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_SECRETS_DIR = Path("/run/secrets")
@@ -60,6 +60,37 @@ class Settings(BaseSettings):
     # --- Probes -------------------------------------------------------------------------------
     # Each readiness check must answer within this time; keep it below the probe's timeout.
     readiness_timeout_seconds: PositiveSeconds = 2.0
+
+    # --- Resilience -----------------------------------------------------------------------------
+    # Statements slower than this are logged (name and first line, never parameters).
+    db_slow_query_threshold_ms: Annotated[float, Field(ge=0)] = 200.0
+    # Outbound HTTP (platform/http_client.py): per-call timeouts, pool size and retries.
+    http_connect_timeout_seconds: PositiveSeconds = 2.0
+    http_read_timeout_seconds: PositiveSeconds = 5.0
+    http_max_connections: Annotated[int, Field(ge=1)] = 20
+    http_retry_attempts: Annotated[int, Field(ge=1, le=10)] = 3
+    # Longest backoff between two attempts, also the cap on an honoured Retry-After.
+    http_retry_max_wait_seconds: PositiveSeconds = 10.0
+    # The breaker opens after this many failed calls in a row and half-opens after the cool-down.
+    circuit_breaker_failure_threshold: Annotated[int, Field(ge=1)] = 5
+    circuit_breaker_reset_seconds: PositiveSeconds = 30.0
+    # Redis read cache (platform/cache.py).
+    cache_ttl_seconds: Annotated[int, Field(ge=1)] = 300
+    # Market data source: "static" (built in, offline) or "http" (MARKET_PROVIDER_URL).
+    market_provider: Literal["static", "http"] = "static"
+    market_provider_url: str = ""
+    # Background jobs (rendered with background_jobs): run them in this process, how often.
+    jobs_enabled: bool = True
+    market_sync_interval_seconds: PositiveSeconds = 60.0
+
+    @model_validator(mode="after")
+    def _http_provider_needs_a_url(self) -> "Settings":
+        if self.market_provider == "http" and not self.market_provider_url.startswith(
+            ("http://", "https://")
+        ):
+            msg = "MARKET_PROVIDER=http needs MARKET_PROVIDER_URL, an http:// or https:// URL"
+            raise ValueError(msg)
+        return self
 
     @field_validator("database_url")
     @classmethod

@@ -2,12 +2,16 @@ from typing import Annotated
 from uuid import UUID
 
 from fastapi import APIRouter, HTTPException, Query, status
+from pydantic import TypeAdapter
 
 from ..about import API_PREFIX
-from ..platform.dependencies import SessionDep
+from ..platform.dependencies import CacheDep, SessionDep
 from ..platform.errors import ErrorResponse
 from . import service
 from .schemas import ItemCreate, ItemPage, ItemRead
+from .sync import ITEMS_CACHE
+
+ITEM_PAGE = TypeAdapter(ItemPage)
 
 router = APIRouter(
     prefix=f"{API_PREFIX}/market/items",
@@ -27,18 +31,27 @@ MAX_OFFSET = 10_000
 @router.get("")
 async def list_items(
     session: SessionDep,
+    cache: CacheDep,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = 50,
     offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> ItemPage:
-    items = await service.list_items(session, limit=limit, offset=offset)
-    return ItemPage(
-        items=[ItemRead.model_validate(item) for item in items], limit=limit, offset=offset
-    )
+    # Served from Redis; PostgreSQL is read on a miss, or when Redis is down.
+    async def load() -> ItemPage:
+        items = await service.list_items(session, limit=limit, offset=offset)
+        return ItemPage(
+            items=[ItemRead.model_validate(item) for item in items], limit=limit, offset=offset
+        )
+
+    return await cache.get_or_load(ITEMS_CACHE, f"{limit}:{offset}", load, ITEM_PAGE)
 
 
 @router.post("", status_code=status.HTTP_201_CREATED)
-async def create_item(data: ItemCreate, session: SessionDep) -> ItemRead:
-    return ItemRead.model_validate(await service.create_item(session, data))
+async def create_item(data: ItemCreate, session: SessionDep, cache: CacheDep) -> ItemRead:
+    item = ItemRead.model_validate(await service.create_item(session, data))
+    # Commit before invalidating: a reader refilling the cache in between must see the item.
+    await session.commit()
+    await cache.invalidate(ITEMS_CACHE)
+    return item
 
 
 @router.get("/{item_id}", responses={404: {"model": ErrorResponse}})

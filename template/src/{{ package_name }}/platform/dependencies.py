@@ -12,6 +12,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from .cache import ReadCache
 from .resources import get_resources
 
 
@@ -21,3 +22,10 @@ async def _request_session(request: Request) -> AsyncIterator[AsyncSession]:
 
 
 SessionDep = Annotated[AsyncSession, Depends(_request_session, scope="function")]
+
+
+def _cache(request: Request) -> ReadCache:
+    return get_resources(request).cache
+
+
+CacheDep = Annotated[ReadCache, Depends(_cache)]

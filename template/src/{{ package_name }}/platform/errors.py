@@ -31,6 +31,11 @@ logger = structlog.stdlib.get_logger(__name__)
 DEPENDENCY_RETRY_AFTER_SECONDS = 1
 # Socket errors that mean "the server is not reachable", as opposed to a bug in our code.
 UNREACHABLE_ERRNOS = {errno.ECONNREFUSED, errno.ECONNRESET, errno.EHOSTUNREACH, errno.ENETUNREACH}
+# SQLSTATE classes of a server that cannot serve now: 08 connection exception, 53 insufficient
+# resources (too many connections), 57 operator intervention (shutting down, starting up,
+# statement timeout). asyncpg raises "the database system is shutting down" (57P01/57P03)
+# as a plain DBAPIError while PostgreSQL stops or starts.
+UNAVAILABLE_SQLSTATE_CLASSES = {"08", "53", "57"}
 
 
 class FieldError(BaseModel):
@@ -107,7 +112,12 @@ def is_dependency_unavailable(exc: BaseException) -> bool:
         return True
     if isinstance(exc, DBAPIError):
         # Constraint violations and bad SQL are bugs (or 409s), never "unavailable".
-        return exc.connection_invalidated or isinstance(exc, OperationalError | InterfaceError)
+        sqlstate = str(getattr(exc.orig, "sqlstate", None) or "")
+        return (
+            exc.connection_invalidated
+            or isinstance(exc, OperationalError | InterfaceError)
+            or sqlstate[:2] in UNAVAILABLE_SQLSTATE_CLASSES
+        )
     if isinstance(exc, ConnectionError | TimeoutError | socket.gaierror):
         return True
     return isinstance(exc, OSError) and exc.errno in UNREACHABLE_ERRNOS

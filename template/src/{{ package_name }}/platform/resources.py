@@ -1,16 +1,34 @@
-"""Connections the service holds for its lifetime, opened at start-up and closed at shutdown."""
+"""Connections the service holds for its lifetime, opened at start-up and closed at shutdown.
 
+Shutdown (R4): uvicorn stops accepting connections on SIGTERM, lets in-flight requests finish
+(up to `--timeout-graceful-shutdown`), then runs the lifespan's exit: background jobs stop
+first, then outbound clients, Redis and the database pool close. Readiness answers 503 from
+the moment SIGTERM arrives (`Resources.shutdown`), so a load balancer still probing the pod
+takes it out of rotation at once.
+"""
+
+import asyncio
+import contextlib
+import signal
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from types import FrameType
 
+import structlog
 from fastapi import FastAPI, Request
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from ..settings import Settings
+from .cache import ReadCache
 from .db import create_engine, create_session_factory
+from .http_client import OutboundClient, outbound_services
+from .query_timing import instrument_queries
 from .redis import create_redis
+from .resilience_metrics import ResilienceMetrics
+
+logger = structlog.stdlib.get_logger(__name__)
 
 
 @dataclass(frozen=True)
@@ -19,29 +37,96 @@ class Resources:
     engine: AsyncEngine
     session_factory: async_sessionmaker[AsyncSession]
     redis: Redis
+    metrics: ResilienceMetrics
+    cache: ReadCache
+    # External services by name (see http_client.outbound_services).
+    outbound: dict[str, OutboundClient]
+    # Set when SIGTERM arrives: the process is draining and no longer ready.
+    shutdown: asyncio.Event = field(default_factory=asyncio.Event)
+
+
+# Runs beside the app for its lifetime, e.g. the job scheduler: entered after the resources
+# open, exited before they close.
+BackgroundService = Callable[[Resources], AbstractAsyncContextManager[None]]
 
 
 @asynccontextmanager
-async def open_resources(settings: Settings) -> AsyncIterator[Resources]:
+async def open_resources(
+    settings: Settings, metrics: ResilienceMetrics
+) -> AsyncIterator[Resources]:
     # Nothing connects here: pools connect on first use, so the process starts (and its
     # liveness probe answers) while PostgreSQL or Redis are still coming up.
     engine = create_engine(settings)
+    instrument_queries(engine, metrics.query_duration, settings.db_slow_query_threshold_ms)
     redis = create_redis(settings)
+    outbound = {
+        name: OutboundClient(name, url, settings, metrics)
+        for name, url in outbound_services(settings).items()
+    }
+    cache = ReadCache(redis, metrics, settings.cache_ttl_seconds)
     try:
-        yield Resources(settings, engine, create_session_factory(engine), redis)
+        yield Resources(
+            settings, engine, create_session_factory(engine), redis, metrics, cache, outbound
+        )
     finally:
+        for client in outbound.values():
+            await client.aclose()
         await redis.aclose()
         await engine.dispose()
 
 
-def lifespan(settings: Settings) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
+def _flag_shutdown_on_sigterm(shutdown: asyncio.Event) -> Callable[[], None]:
+    """Chain onto the server's SIGTERM handler; returns the function that undoes it.
+
+    Only when a Python handler is installed (uvicorn's): under a test runner or in a thread
+    there is nothing to chain to, and SIGTERM keeps its default meaning.
+    """
+    try:
+        previous = signal.getsignal(signal.SIGTERM)
+    except ValueError:
+        return lambda: None
+    if not callable(previous):
+        return lambda: None
+
+    def on_sigterm(signum: int, frame: FrameType | None) -> None:
+        shutdown.set()
+        logger.info("shutdown_requested", signal="SIGTERM")
+        previous(signum, frame)
+
+    try:
+        signal.signal(signal.SIGTERM, on_sigterm)
+    except ValueError:  # not the main thread
+        return lambda: None
+
+    def restore() -> None:
+        with contextlib.suppress(ValueError):
+            if signal.getsignal(signal.SIGTERM) is on_sigterm:
+                signal.signal(signal.SIGTERM, previous)
+
+    return restore
+
+
+def lifespan(
+    settings: Settings,
+    metrics: ResilienceMetrics,
+    background: BackgroundService | None = None,
+) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
     """The app's lifespan: resources open before the first request and close after the last."""
 
     @asynccontextmanager
     async def run(app: FastAPI) -> AsyncIterator[None]:
-        async with open_resources(settings) as resources:
+        async with open_resources(settings, metrics) as resources:
             app.state.resources = resources
-            yield
+            restore_sigterm = _flag_shutdown_on_sigterm(resources.shutdown)
+            try:
+                if background is None:
+                    yield
+                else:
+                    async with background(resources):
+                        yield
+            finally:
+                resources.shutdown.set()
+                restore_sigterm()
 
     return run
 
