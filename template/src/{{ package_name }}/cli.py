@@ -8,6 +8,8 @@ returns the process exit status. This module only wires; it holds no command log
 import argparse
 from collections.abc import Callable, Sequence
 
+from . import generate_secrets, production_checks
+
 # A command's entry point: parsed arguments in, exit status out.
 Command = Callable[[argparse.Namespace], int]
 
@@ -19,7 +21,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(dest="command", metavar="command")
     # Commands register here, one line each, e.g. `backup.add_command(commands)`.
-    del commands
+    production_checks.add_command(commands)
+    generate_secrets.add_command(commands)
     return parser
 
 

@@ -1,7 +1,8 @@
 """Application factory: wiring only. Concerns live in `platform/`, features in their packages.
 
 `uvicorn <package>.main:app` serves the module-level `app`, built on first access so that
-importing `create_app` (tests, tools) does not read the environment.
+importing `create_app` (tests, tools) does not read the environment. Settings that are invalid,
+or unsafe in staging or production, stop the process with every problem listed.
 """
 
 from fastapi import FastAPI
@@ -15,21 +16,30 @@ from .platform.logging import configure_logging
 from .platform.metrics import AppMetrics, MetricsMiddleware, metrics_router
 from .platform.request_context import RequestContextMiddleware
 from .platform.resources import lifespan
-from .settings import Settings, load_settings
+from .platform.security import http_hardening
+from .production_checks import SettingsError, load_safe_settings, refuse_unsafe
+from .settings import Settings
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
-    settings = settings or load_settings()
+    settings = settings or load_safe_settings()
+    refuse_unsafe(settings)
     configure_logging(settings.log_level)
     app_metrics = AppMetrics()
+    docs = settings.docs_enabled
     app = FastAPI(
         title=SERVICE_TITLE,
         description=SERVICE_DESCRIPTION,
         lifespan=lifespan(settings),
+        debug=settings.debug,
+        docs_url="/docs" if docs else None,
+        redoc_url="/redoc" if docs else None,
+        openapi_url="/openapi.json" if docs else None,
         # Outermost first: every response, errors included, gets a request id and is measured.
         middleware=[
             Middleware(RequestContextMiddleware),
             Middleware(MetricsMiddleware, metrics=app_metrics),
+            *http_hardening(settings),
             Middleware(UnhandledErrorMiddleware),
         ],
     )
@@ -42,7 +52,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
 def __getattr__(name: str) -> FastAPI:
     if name == "app":
-        application = create_app()
+        try:
+            application = create_app()
+        except SettingsError as refused:
+            # Printed to stderr, exit status 1: uvicorn stops before binding its port.
+            raise SystemExit(str(refused)) from None
         globals()["app"] = application
         return application
     msg = f"module {__name__!r} has no attribute {name!r}"
