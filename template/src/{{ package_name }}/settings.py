@@ -127,18 +127,15 @@ class Settings(BaseSettings):
     @field_validator("cors_origins")
     @classmethod
     def _require_origins(cls, origins: list[str]) -> list[str]:
-        if bad := [origin for origin in origins if not ORIGIN.fullmatch(origin)]:
-            msg = f"CORS_ORIGINS entries must look like https://app.example.com, got {bad}"
-            raise ValueError(msg)
-        return origins
+        return _all_matching(
+            ORIGIN, origins, "CORS_ORIGINS entries must look like https://a.example"
+        )
 
     @field_validator("allowed_hosts")
     @classmethod
     def _require_host_names(cls, hosts: list[str]) -> list[str]:
-        if bad := [host for host in hosts if not HOST_PATTERN.fullmatch(host)]:
-            msg = f"ALLOWED_HOSTS entries must be host names (or *.domain), got {bad}"
-            raise ValueError(msg)
-        return [host.lower() for host in hosts]
+        hosts = [host.lower() for host in hosts]
+        return _all_matching(HOST_PATTERN, hosts, "ALLOWED_HOSTS entries must be host names")
 
     @field_validator("trusted_proxies")
     @classmethod
@@ -183,6 +180,13 @@ class Settings(BaseSettings):
             )
             raise ValueError(msg)
         return secret
+
+
+def _all_matching(pattern: re.Pattern[str], values: list[str], message: str) -> list[str]:
+    if bad := [value for value in values if not pattern.fullmatch(value)]:
+        msg = f"{message}, got {bad}"
+        raise ValueError(msg)
+    return values
 
 
 def _split_scheme(url: str) -> tuple[str, str]:
