@@ -201,7 +201,8 @@ def _redis_answers(port: int) -> bool:
     try:
         with socket.create_connection(("127.0.0.1", port), timeout=1) as sock:
             sock.sendall(b"PING\r\n")
-            return sock.recv(64).startswith(b"+PONG")
+            # A server with a password answers NOAUTH: it is up all the same.
+            return sock.recv(64).startswith((b"+PONG", b"-NOAUTH"))
     except OSError:
         return False
 
@@ -326,6 +327,8 @@ class Redis:
     server: Path
     home: Path
     port: int
+    # With a password the server requires AUTH (requirepass), as production Redis does.
+    password: str | None = None
 
     @property
     def pid_file(self) -> Path:
@@ -337,7 +340,8 @@ class Redis:
 
     @property
     def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
+        credentials = f":{self.password}@" if self.password else ""
+        return f"redis://{credentials}127.0.0.1:{self.port}/0"
 
     def _pid(self) -> int | None:
         try:
@@ -372,6 +376,7 @@ class Redis:
                 self.pid_file,
                 "--logfile",
                 self.log,
+                *(("--requirepass", self.password) if self.password else ()),
             ]
         )
         _wait_until(
@@ -434,6 +439,24 @@ def throwaway_services(database: str = DEFAULT_DATABASE) -> Iterator[ServiceUrls
     """The URLs of throwaway_servers(): for a test session that never stops them."""
     with throwaway_servers(database) as servers:
         yield servers.urls
+
+
+@contextlib.contextmanager
+def throwaway_redis(password: str | None = None) -> Iterator[str]:
+    """A fresh redis-server on a free port, optionally with a password; yields its URL."""
+    redis_server = redis_server_path()
+    if redis_server is None:
+        msg = f"missing: redis-server; run `python {Path(__file__).name} install` first"
+        raise ServiceError(msg)
+    home = Path(tempfile.mkdtemp(prefix="redis-"))
+    redis = Redis(redis_server, home, free_port(), password)
+    try:
+        redis.start()
+        yield redis.url
+    finally:
+        with contextlib.suppress(ServiceError):
+            redis.stop()
+        shutil.rmtree(home, ignore_errors=True)
 
 
 # --- Long-lived servers for development (`make services`) -----------------------------------

@@ -8,7 +8,7 @@ returns the process exit status. This module only wires; it holds no command log
 import argparse
 from collections.abc import Callable, Sequence
 
-from . import openapi
+from . import generate_secrets, openapi, production_checks
 from .market import sync
 from .platform import backup
 
@@ -26,6 +26,8 @@ def build_parser() -> argparse.ArgumentParser:
     backup.add_command(commands)
     openapi.add_command(commands)
     sync.add_command(commands)
+    production_checks.add_command(commands)
+    generate_secrets.add_command(commands)
     return parser
 
 

@@ -7,19 +7,38 @@ in the environment and a file called `database_url` both set `database_url`.
 Every setting is documented in `.env.example`.
 """
 
+import ipaddress
 import os
+import re
+import secrets
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import BeforeValidator, Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEFAULT_SECRETS_DIR = Path("/run/secrets")
 POSTGRES_SCHEMES = ("postgresql+asyncpg", "postgresql", "postgres")
 REDIS_SCHEMES = ("redis", "rediss", "unix")
 
 PositiveSeconds = Annotated[float, Field(gt=0)]
+ONE_YEAR_SECONDS = 365 * 24 * 3600
+# An origin is scheme://host[:port], nothing after it; `*` means any (refused in production).
+ORIGIN = re.compile(r"^https?://[A-Za-z0-9.-]+(:\d{1,5})?$|^\*$")
+# A host name, `*.` and a domain (any subdomain), or `*` (any host; refused in production).
+HOST_PATTERN = re.compile(r"^(\*\.)?[A-Za-z0-9.-]+$|^\*$")
+
+
+def _comma_separated(value: object) -> object:
+    """`a, b` from the environment becomes ["a", "b"]; an empty string is an empty list."""
+    if isinstance(value, str):
+        return [item.strip() for item in value.split(",") if item.strip()]
+    return value
+
+
+# Lists are written `A,B` in the environment, not as JSON.
+CommaSeparated = Annotated[list[str], NoDecode, BeforeValidator(_comma_separated)]
 
 
 class Environment(StrEnum):
@@ -28,9 +47,17 @@ class Environment(StrEnum):
     STAGING = "staging"
     PRODUCTION = "production"
 
+    @property
+    def is_deployed(self) -> bool:
+        """Staging and production face real traffic: the production guard applies to both."""
+        return self in (Environment.STAGING, Environment.PRODUCTION)
+
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_file=".env", extra="ignore", frozen=True)
+    # hide_input_in_errors: a refused value (a URL with its password) never reaches a log.
+    model_config = SettingsConfigDict(
+        env_file=".env", extra="ignore", frozen=True, hide_input_in_errors=True
+    )
 
     # --- Service --------------------------------------------------------------------------------
     environment: Environment = Environment.DEVELOPMENT
@@ -40,7 +67,8 @@ class Settings(BaseSettings):
     # Pool sizing: https://docs.sqlalchemy.org/en/20/core/pooling.html
     # Each replica holds up to db_pool_size + db_max_overflow connections: keep
     # replicas * (pool_size + max_overflow) below the server's max_connections.
-    database_url: str
+    # A secret: it carries the password. Read it with `.get_secret_value()`.
+    database_url: SecretStr
     db_pool_size: Annotated[int, Field(ge=1)] = 20
     db_max_overflow: Annotated[int, Field(ge=0)] = 10
     db_pool_timeout_seconds: PositiveSeconds = 10.0
@@ -52,7 +80,8 @@ class Settings(BaseSettings):
 
     # --- Redis ----------------------------------------------------------------------------------
     # https://redis.readthedocs.io/en/stable/connections.html
-    redis_url: str
+    # A secret too: redis://:password@host:6379/0, or rediss:// for TLS.
+    redis_url: SecretStr
     redis_socket_timeout_seconds: PositiveSeconds = 2.0
     redis_connect_timeout_seconds: PositiveSeconds = 2.0
     redis_max_connections: Annotated[int, Field(ge=1)] = 50
@@ -92,10 +121,75 @@ class Settings(BaseSettings):
             raise ValueError(msg)
         return self
 
+    # --- Security ---------------------------------------------------------------------------
+    # docs/security.md explains each; production_checks.py refuses unsafe values in staging
+    # and production. Outside them a missing SECRET_KEY is a random one per process.
+    secret_key: SecretStr = Field(default_factory=lambda: SecretStr(secrets.token_hex(32)))
+    debug: bool = False
+    # Default: on in development and test, off in staging and production.
+    docs_enabled: bool
+    cors_origins: CommaSeparated = []
+    cors_allow_credentials: bool = False
+    allowed_hosts: CommaSeparated = ["*"]
+    # Default: on in staging and production. HSTS always; the redirect unless behind a proxy.
+    enforce_https: bool
+    behind_tls_proxy: bool = False
+    # X-Forwarded-For/-Proto are believed only from these addresses or networks.
+    trusted_proxies: CommaSeparated = []
+    hsts_max_age_seconds: Annotated[int, Field(ge=0)] = ONE_YEAR_SECONDS
+    hsts_include_subdomains: bool = True
+    max_body_bytes: Annotated[int, Field(ge=1)] = 1024 * 1024
+
+    @model_validator(mode="before")
+    @classmethod
+    def _defaults_by_environment(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        try:
+            deployed = Environment(data.get("environment", Environment.DEVELOPMENT)).is_deployed
+        except ValueError:
+            return data  # the environment field reports the bad value itself
+        data.setdefault("docs_enabled", not deployed)
+        data.setdefault("enforce_https", deployed)
+        if data.get("secret_key") == "":  # `SECRET_KEY=` means "not set", not "empty key"
+            del data["secret_key"]
+        return data
+
+    @field_validator("cors_origins")
+    @classmethod
+    def _require_origins(cls, origins: list[str]) -> list[str]:
+        return _all_matching(
+            ORIGIN, origins, "CORS_ORIGINS entries must look like https://a.example"
+        )
+
+    @field_validator("allowed_hosts")
+    @classmethod
+    def _require_host_names(cls, hosts: list[str]) -> list[str]:
+        hosts = [host.lower() for host in hosts]
+        return _all_matching(HOST_PATTERN, hosts, "ALLOWED_HOSTS entries must be host names")
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _require_networks(cls, proxies: list[str]) -> list[str]:
+        try:
+            return [str(ipaddress.ip_network(proxy, strict=False)) for proxy in proxies]
+        except ValueError as error:
+            msg = f"TRUSTED_PROXIES entries must be IP addresses or networks (CIDR): {error}"
+            raise ValueError(msg) from None
+
+    @model_validator(mode="after")
+    def _no_wildcard_origin_with_credentials(self) -> "Settings":
+        # Browsers refuse `*` with credentials; echoing any origin instead would let every
+        # site act with the user's cookies.
+        if self.cors_allow_credentials and "*" in self.cors_origins:
+            msg = "CORS_ORIGINS=* cannot be combined with CORS_ALLOW_CREDENTIALS=true"
+            raise ValueError(msg)
+        return self
+
     @field_validator("database_url")
     @classmethod
-    def _require_postgresql_with_asyncpg(cls, url: str) -> str:
-        scheme, rest = _split_scheme(url)
+    def _require_postgresql_with_asyncpg(cls, secret: SecretStr) -> SecretStr:
+        scheme, rest = _split_scheme(secret.get_secret_value())
         if scheme not in POSTGRES_SCHEMES:
             msg = (
                 f"DATABASE_URL must be a PostgreSQL URL such as "
@@ -104,19 +198,26 @@ class Settings(BaseSettings):
             )
             raise ValueError(msg)
         # Platform tooling hands out postgres:// or postgresql:// URLs; the service talks asyncpg.
-        return f"postgresql+asyncpg://{rest}"
+        return SecretStr(f"postgresql+asyncpg://{rest}")
 
     @field_validator("redis_url")
     @classmethod
-    def _require_redis_url(cls, url: str) -> str:
-        scheme, _ = _split_scheme(url)
+    def _require_redis_url(cls, secret: SecretStr) -> SecretStr:
+        scheme, _ = _split_scheme(secret.get_secret_value())
         if scheme not in REDIS_SCHEMES:
             msg = (
                 "REDIS_URL must be a Redis URL such as redis://host:6379/0 "
                 f"(rediss:// for TLS), got scheme {scheme!r}"
             )
             raise ValueError(msg)
-        return url
+        return secret
+
+
+def _all_matching(pattern: re.Pattern[str], values: list[str], message: str) -> list[str]:
+    if bad := [value for value in values if not pattern.fullmatch(value)]:
+        msg = f"{message}, got {bad}"
+        raise ValueError(msg)
+    return values
 
 
 def _split_scheme(url: str) -> tuple[str, str]:

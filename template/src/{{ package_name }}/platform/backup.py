@@ -130,7 +130,7 @@ def restore(database_url: str, dump: Path, target: str) -> URL:
 
 def _run_backup(args: argparse.Namespace) -> int:
     try:
-        dump = backup(load_settings().database_url, args.output_dir)
+        dump = backup(load_settings().database_url.get_secret_value(), args.output_dir)
     except BackupError as error:
         print(f"backup failed: {error}")
         return 1
@@ -140,7 +140,7 @@ def _run_backup(args: argparse.Namespace) -> int:
 
 def _run_restore(args: argparse.Namespace) -> int:
     stamp = datetime.now(UTC).strftime("%Y%m%d%H%M%S")
-    source = make_url(load_settings().database_url)
+    source = make_url(load_settings().database_url.get_secret_value())
     target = args.target_database or f"{source.database}_restore_{stamp}"
     try:
         url = restore(source.render_as_string(hide_password=False), args.dump, target)

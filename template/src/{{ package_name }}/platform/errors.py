@@ -74,6 +74,14 @@ def error_response(
     return JSONResponse(body, status_code=status_code, headers=headers)
 
 
+def error_response_for(
+    scope: Scope, status_code: int, message: str, *, headers: Mapping[str, str] | None = None
+) -> JSONResponse:
+    """The error response to the request in `scope`, for middleware that answers by itself."""
+    code = _status_code_name(status_code)
+    return error_response(_request_id(scope), status_code, code, message, headers=headers)
+
+
 def _status_code_name(status_code: int) -> str:
     try:
         return HTTPStatus(status_code).phrase.lower().replace(" ", "_").replace("-", "_")

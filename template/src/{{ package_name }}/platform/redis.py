@@ -17,7 +17,7 @@ RETRY_ATTEMPTS = 2
 
 def create_redis(settings: Settings) -> Redis:
     return Redis.from_url(
-        settings.redis_url,
+        settings.redis_url.get_secret_value(),
         socket_timeout=settings.redis_socket_timeout_seconds,
         socket_connect_timeout=settings.redis_connect_timeout_seconds,
         max_connections=settings.redis_max_connections,
