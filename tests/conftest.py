@@ -31,6 +31,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         variant_test = callspec is not None and item.path.name in (
             "test_render.py",
             "test_project.py",
+            "test_observability.py",
+            "test_rendered_ci.py",
         )
         (deselected if variant_test and callspec.id not in wanted else selected).append(item)
     config.hook.pytest_deselected(items=deselected)

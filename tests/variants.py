@@ -26,6 +26,9 @@ VARIANTS: Final[dict[str, Answers]] = {
         "package_name": "ab",
         "description": "",
         "python_version": "3.11",
+        "alerts_receiver": "none",
+        "ci_provider": "none",
+        "tracing": False,
     },
     # Non-ASCII, quotes and backslashes that need escaping in TOML and Python strings, and a
     # description of the longest length allowed.
@@ -37,15 +40,23 @@ VARIANTS: Final[dict[str, Answers]] = {
     # A package name that is not derived from the slug.
     "package_name:custom": {"project_slug": "orders-api", "package_name": "orders_core"},
     "python_version:3.13": {"python_version": "3.13"},
+    "alerts_receiver:slack": {"alerts_receiver": "slack"},
+    "alerts_receiver:none": {"alerts_receiver": "none"},
+    "ci_provider:none": {"ci_provider": "none"},
+    "tracing:true": {"tracing": True},
 }
 
 # Feature questions and every value each may take, default first. The pairwise render matrix and
 # the answer-change tests (`copier update --data question=value`, T6) are generated from this:
 # a new feature question adds itself here, and its refused combinations to REFUSED.
-FEATURES: Final[dict[str, tuple[str | bool, ...]]] = {}
+FEATURES: Final[dict[str, tuple[str | bool, ...]]] = {
+    "alerts_receiver": ("telegram", "slack", "none"),
+    "ci_provider": ("github", "none"),
+    "tracing": (False, True),
+}
 
 # Variants whose rendered project runs its own suite in tests/test_project.py.
-PROJECT_SUITES: Final[tuple[str, ...]] = ("default", "minimal")
+PROJECT_SUITES: Final[tuple[str, ...]] = ("default", "minimal", "tracing:true")
 
 REFUSED: Final[dict[str, tuple[Answers, str]]] = {
     "project_name:empty": ({"project_name": "   "}, "project_name must not be empty"),

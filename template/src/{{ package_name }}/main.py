@@ -33,6 +33,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             Middleware(UnhandledErrorMiddleware),
         ],
     )
+    app.state.metrics = app_metrics
     install_error_handlers(app)
     app.include_router(health.router)
     app.include_router(metrics_router(app_metrics))

@@ -16,6 +16,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from sqlalchemy import text
 
+from .metrics import get_app_metrics
 from .resources import Resources, get_resources
 
 router = APIRouter(prefix="/health", tags=["health"])
@@ -86,5 +87,8 @@ async def ready(request: Request) -> JSONResponse:
     )
     checks = dict(zip(names, results, strict=True))
     failed = [name for name, result in checks.items() if result.status == "failed"]
+    readiness = get_app_metrics(request).readiness
+    for name, result in checks.items():
+        readiness.labels(name).set(1 if result.status == "ok" else 0)
     body = Readiness(status="not_ready" if failed else "ready", failed=failed, checks=checks)
     return JSONResponse(body.model_dump(mode="json"), status_code=503 if failed else 200)
