@@ -7,6 +7,7 @@ SQLAlchemy, Alembic), so every line has the same shape and carries the request i
 
 import logging
 import sys
+from collections.abc import Sequence
 
 import structlog
 from structlog.typing import Processor
@@ -20,10 +21,12 @@ SHARED_PROCESSORS: list[Processor] = [
 ]
 
 
-def configure_logging(level: str) -> None:
+def configure_logging(level: str, processors: Sequence[Processor] = ()) -> None:
+    """JSON lines on stdout; `processors` add fields to every line (e.g. trace ids)."""
+    shared = [*SHARED_PROCESSORS, *processors]
     structlog.configure(
         processors=[
-            *SHARED_PROCESSORS,
+            *shared,
             structlog.stdlib.ProcessorFormatter.wrap_for_formatter,
         ],
         logger_factory=structlog.stdlib.LoggerFactory(),
@@ -31,7 +34,7 @@ def configure_logging(level: str) -> None:
         cache_logger_on_first_use=True,
     )
     formatter = structlog.stdlib.ProcessorFormatter(
-        foreign_pre_chain=SHARED_PROCESSORS,
+        foreign_pre_chain=shared,
         processors=[
             structlog.stdlib.ProcessorFormatter.remove_processors_meta,
             structlog.processors.dict_tracebacks,
