@@ -131,7 +131,7 @@ def metrics_router(app_metrics: AppMetrics) -> APIRouter:
 
 
 def get_app_metrics(request: Request) -> AppMetrics:
-    app_metrics = request.app.state.metrics
+    app_metrics = getattr(request.app.state, "metrics", None)
     if not isinstance(app_metrics, AppMetrics):  # a wiring error, not a runtime condition
         msg = "app.state.metrics is not set: build the app with create_app()"
         raise TypeError(msg)
