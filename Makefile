@@ -31,6 +31,7 @@ demo: $(VENV)/.synced ## Render the default service into build/demo and serve it
 
 test: $(VENV)/.synced ## Render every variant, lint it, run the default and minimal suites
 	$(PYTHON) template/scripts/local_services.py install
+	scripts/install_tools.sh
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
 
 lint: $(VENV)/.synced ## The pre-commit hooks on every file: ruff, actionlint, zizmor, leftovers

@@ -29,6 +29,9 @@ VARIANTS: Final[dict[str, Answers]] = {
         "description": "",
         "python_version": "3.11",
         "background_jobs": False,
+        "alerts_receiver": "none",
+        "ci_provider": "none",
+        "tracing": False,
     },
     # Non-ASCII, quotes and backslashes that need escaping in TOML and Python strings, and a
     # description of the longest length allowed.
@@ -45,6 +48,10 @@ VARIANTS: Final[dict[str, Answers]] = {
     "package_name:tests-prefix": {"project_slug": "tests-api", "package_name": "tests_api"},
     "python_version:3.13": {"python_version": "3.13"},
     "background_jobs:false": {"background_jobs": False},
+    "alerts_receiver:slack": {"alerts_receiver": "slack"},
+    "alerts_receiver:none": {"alerts_receiver": "none"},
+    "ci_provider:none": {"ci_provider": "none"},
+    "tracing:true": {"tracing": True},
 }
 
 # Feature questions and every value each may take, default first. The pairwise render matrix and
@@ -52,12 +59,20 @@ VARIANTS: Final[dict[str, Answers]] = {
 # a new feature question adds itself here, and its refused combinations to REFUSED.
 FEATURES: Final[dict[str, tuple[str | bool, ...]]] = {
     "background_jobs": (True, False),
+    "alerts_receiver": ("telegram", "slack", "none"),
+    "ci_provider": ("github", "none"),
+    "tracing": (False, True),
 }
 # Feature questions copier asks only when other answers have these values (their `when:`).
 CONDITIONS: Final[dict[str, Answers]] = {}
 
 # Variants whose rendered project runs its own suite in tests/test_project.py.
-PROJECT_SUITES: Final[tuple[str, ...]] = ("default", "minimal", "background_jobs:false")
+PROJECT_SUITES: Final[tuple[str, ...]] = (
+    "default",
+    "minimal",
+    "background_jobs:false",
+    "tracing:true",
+)
 
 REFUSED: Final[dict[str, tuple[Answers, str]]] = {
     "project_name:empty": ({"project_name": "   "}, "project_name must not be empty"),

@@ -1,12 +1,8 @@
 """PostgreSQL access: the declarative base, the async engine and its pool, sessions."""
 
+import sqlalchemy.ext.asyncio
 from sqlalchemy import MetaData
-from sqlalchemy.ext.asyncio import (
-    AsyncEngine,
-    AsyncSession,
-    async_sessionmaker,
-    create_async_engine,
-)
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.orm import DeclarativeBase
 
 from ..about import SERVICE_NAME
@@ -32,7 +28,8 @@ class Base(DeclarativeBase):
 
 
 def create_engine(settings: Settings) -> AsyncEngine:
-    return create_async_engine(
+    # Looked up at call time, so that instrumentation (OpenTelemetry) that wraps it applies.
+    return sqlalchemy.ext.asyncio.create_async_engine(
         settings.database_url.get_secret_value(),
         pool_size=settings.db_pool_size,
         max_overflow=settings.db_max_overflow,

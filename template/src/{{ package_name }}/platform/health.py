@@ -25,6 +25,7 @@ from sqlalchemy import text
 
 from .circuit_breaker import BreakerState
 from .db import SCHEMA_HEAD_REVISION
+from .metrics import get_app_metrics
 from .resources import Resources, get_resources
 
 router = APIRouter(prefix="/health", tags=["health"])
@@ -116,6 +117,9 @@ async def ready(request: Request) -> JSONResponse:
         for name, client in resources.outbound.items()
         if client.breaker.state is not BreakerState.CLOSED
     ]
+    readiness = get_app_metrics(request).readiness
+    for name, result in checks.items():
+        readiness.labels(name).set(1 if result.status == "ok" else 0)
     status: ReadinessStatus = "not_ready" if failed else "degraded" if degraded else "ready"
     body = Readiness(status=status, failed=failed, checks=checks, degraded=degraded)
     return JSONResponse(body.model_dump(mode="json"), status_code=503 if failed else 200)

@@ -7,6 +7,7 @@ SQLAlchemy, Alembic), so every line has the same shape and carries the request i
 
 import logging
 import sys
+from collections.abc import Sequence
 
 import structlog
 from structlog.tracebacks import ExceptionDictTransformer
@@ -21,10 +22,12 @@ SHARED_PROCESSORS: list[Processor] = [
 ]
 
 
-def configure_logging(level: str) -> None:
+def configure_logging(level: str, processors: Sequence[Processor] = ()) -> None:
+    """JSON lines on stdout; `processors` add fields to every line (e.g. trace ids)."""
+    shared = [*SHARED_PROCESSORS, *processors]
     structlog.configure(
         processors=[
-            *SHARED_PROCESSORS,
+            *shared,
             structlog.stdlib.ProcessorFormatter.wrap_for_formatter,
         ],
         logger_factory=structlog.stdlib.LoggerFactory(),
@@ -32,7 +35,7 @@ def configure_logging(level: str) -> None:
         cache_logger_on_first_use=True,
     )
     formatter = structlog.stdlib.ProcessorFormatter(
-        foreign_pre_chain=SHARED_PROCESSORS,
+        foreign_pre_chain=shared,
         processors=[
             structlog.stdlib.ProcessorFormatter.remove_processors_meta,
             # Without local variables: a frame's locals may hold a password or a token.

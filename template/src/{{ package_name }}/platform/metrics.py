@@ -3,12 +3,13 @@
 Labels use the route template (`/api/v1/market/items/{item_id}`), never the raw path, so one
 route is one time series however many ids it serves; unmatched paths share `<unmatched>`.
 Each app has its own registry, so that tests can build many apps in one process; business
-metrics register on `app_metrics.registry` too.
+metrics register on `app_metrics.registry` too. The alert rules (ops/prometheus/alerts.yaml)
+and the dashboard (ops/grafana/dashboards/) query these names: rename one there too.
 """
 
 import time
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Request, Response
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     CollectorRegistry,
@@ -20,10 +21,12 @@ from prometheus_client import (
 from prometheus_client.gc_collector import GCCollector
 from prometheus_client.platform_collector import PlatformCollector
 from prometheus_client.process_collector import ProcessCollector
+from sqlalchemy.pool import QueuePool
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from .asgi import HTTPMiddleware, RecordingSend
 from .request_context import route_template
+from .resources import Resources
 
 # Seconds; dense where a healthy API answers (5-500 ms), sparse beyond.
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
@@ -59,6 +62,38 @@ class AppMetrics:
             "HTTP requests being handled now.",
             registry=self.registry,
         )
+        # Set by every /health/ready call, so an alert sees a replica Kubernetes took out of
+        # service even while its /metrics still answers.
+        self.readiness = Gauge(
+            "readiness_check_up",
+            "1 if the dependency answered the last readiness probe, 0 if it failed, by check.",
+            ["check"],
+            registry=self.registry,
+        )
+        # Read from the SQLAlchemy pool at scrape time (see `observe_pool`).
+        self.pool_limit = Gauge(
+            "db_pool_connections_limit",
+            "Most PostgreSQL connections the pool may hold: pool size plus max overflow.",
+            registry=self.registry,
+        )
+        self.pool_in_use = Gauge(
+            "db_pool_connections_in_use",
+            "PostgreSQL connections checked out of the pool now.",
+            registry=self.registry,
+        )
+        self.pool_idle = Gauge(
+            "db_pool_connections_idle",
+            "Open PostgreSQL connections waiting in the pool now.",
+            registry=self.registry,
+        )
+
+    def observe_pool(self, resources: Resources) -> None:
+        pool, settings = resources.engine.pool, resources.settings
+        self.pool_limit.set(settings.db_pool_size + settings.db_max_overflow)
+        # The service's engine always has a QueuePool (AsyncAdaptedQueuePool); others keep no count.
+        if isinstance(pool, QueuePool):
+            self.pool_in_use.set(pool.checkedout())
+            self.pool_idle.set(pool.checkedin())
 
 
 class MetricsMiddleware(HTTPMiddleware):
@@ -85,7 +120,19 @@ def metrics_router(app_metrics: AppMetrics) -> APIRouter:
     router = APIRouter(tags=["observability"])
 
     @router.get("/metrics", include_in_schema=False)
-    async def metrics() -> Response:
+    async def metrics(request: Request) -> Response:
+        # Outside the lifespan (tools, offline tests) there is no pool to report on.
+        resources = getattr(request.app.state, "resources", None)
+        if isinstance(resources, Resources):
+            app_metrics.observe_pool(resources)
         return Response(generate_latest(app_metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
     return router
+
+
+def get_app_metrics(request: Request) -> AppMetrics:
+    app_metrics = getattr(request.app.state, "metrics", None)
+    if not isinstance(app_metrics, AppMetrics):  # a wiring error, not a runtime condition
+        msg = "app.state.metrics is not set: build the app with create_app()"
+        raise TypeError(msg)
+    return app_metrics

@@ -9,9 +9,10 @@ HTTP metrics, and alert rules can rely on these names:
   `circuit_breaker_transitions_total{service,from_state,to_state}`
 - `cache_requests_total{cache,result}`, result `hit`, `miss` or `unavailable` (Redis down: the
   value came from the loader); the hit ratio is `hit / (hit + miss)`
-- `job_runs_total{job,outcome}`, outcome `success`, `failure`, `skipped` (another replica has this
-  interval) or `lock_unavailable` (Redis down: not run); `job_duration_seconds{job}` (histogram);
-  `job_last_success_timestamp_seconds{job}`
+- `job_runs_total{job_name,outcome}`, outcome `success`, `failure`, `skipped` (another replica
+  has this interval) or `lock_unavailable` (Redis down: not run);
+  `job_duration_seconds{job_name}` (histogram); `job_last_success_timestamp_seconds{job_name}`.
+  The label is `job_name`: Prometheus owns `job` (the scrape job) and would rename ours.
 """
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
@@ -57,19 +58,19 @@ class ResilienceMetrics:
         self.job_runs = Counter(
             "job_runs",
             "Background job runs by job and outcome: success, failure, skipped, lock_unavailable.",
-            ["job", "outcome"],
+            ["job_name", "outcome"],
             registry=registry,
         )
         self.job_duration = Histogram(
             "job_duration_seconds",
             "Time each background job run took, failures included.",
-            ["job"],
+            ["job_name"],
             buckets=JOB_BUCKETS,
             registry=registry,
         )
         self.job_last_success = Gauge(
             "job_last_success_timestamp_seconds",
             "Unix time of the last successful run of each background job.",
-            ["job"],
+            ["job_name"],
             registry=registry,
         )
