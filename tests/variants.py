@@ -26,6 +26,7 @@ VARIANTS: Final[dict[str, Answers]] = {
         "package_name": "ab",
         "description": "",
         "python_version": "3.11",
+        "helm": False,
     },
     # Non-ASCII, quotes and backslashes that need escaping in TOML and Python strings, and a
     # description of the longest length allowed.
@@ -37,12 +38,17 @@ VARIANTS: Final[dict[str, Answers]] = {
     # A package name that is not derived from the slug.
     "package_name:custom": {"project_slug": "orders-api", "package_name": "orders_core"},
     "python_version:3.13": {"python_version": "3.13"},
+    "helm:false": {"helm": False},
+    "secrets_backend:external-secrets": {"secrets_backend": "external-secrets"},
 }
 
 # Feature questions and every value each may take, default first. The pairwise render matrix and
 # the answer-change tests (`copier update --data question=value`, T6) are generated from this:
 # a new feature question adds itself here, and its refused combinations to REFUSED.
-FEATURES: Final[dict[str, tuple[str | bool, ...]]] = {}
+FEATURES: Final[dict[str, tuple[str | bool, ...]]] = {
+    "helm": (True, False),
+    "secrets_backend": ("existing-secret", "external-secrets"),
+}
 
 # Variants whose rendered project runs its own suite in tests/test_project.py.
 PROJECT_SUITES: Final[tuple[str, ...]] = ("default", "minimal")
