@@ -12,7 +12,8 @@ from tests.harness import Render, output_of, run_make
 from tests.variants import VARIANTS, Answers
 
 # Files that may legitimately contain Jinja-like braces after rendering: the Helm chart, whose
-# templates copier copies verbatim (they do not end in .jinja). Anything else with `{{` or `{%` is a template expression left unrendered.
+# templates copier copies verbatim (they do not end in .jinja). Anything else with `{{` or `{%`
+# is a template expression left unrendered.
 UNRENDERED_ALLOWED: tuple[str, ...] = ("deploy/helm/",)
 UNRENDERED = re.compile(r"\{\{|\{%|%\}")
 LINT_TIMEOUT_SECONDS = 600
