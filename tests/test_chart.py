@@ -338,3 +338,15 @@ def test_helm_false_renders_no_chart(rendered: Rendered) -> None:
     assert not (project / "deploy").exists()
     assert (project / "Dockerfile").is_file()
     assert (project / "compose.yaml").is_file()
+
+
+@variants
+def test_deploy_guide_walks_from_image_to_rollback(rendered: Rendered, variant: str) -> None:
+    project = rendered(variant)
+    guide = (project / "docs" / "deploy.md").read_text(encoding="utf-8")
+    chart = infra.chart_dir(project).relative_to(project)
+
+    for step in ("docker build", "docker compose up", "helm upgrade --install", "helm rollback"):
+        assert step in guide
+    assert f"-f {chart}/values-production.yaml" in guide
+    assert "image.digest=sha256:" in guide
