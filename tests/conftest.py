@@ -33,15 +33,14 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     selected, deselected = [], []
     for item in items:
         callspec = getattr(item, "callspec", None)
-        variant_test = callspec is not None and item.path.name in (
-            "test_render.py",
-            "test_project.py",
-            "test_chart.py",
-            "test_container.py",
-        )
-        # Tests with more parameters than the variant name it in a `variant` parameter.
-        variant = callspec.params.get("variant", callspec.id) if variant_test else None
-        (deselected if variant_test and variant not in wanted else selected).append(item)
+        # A variant test: parametrized by variant alone (test_render.py, test_project.py) or
+        # with a `variant` parameter among others; the rest runs in every shard.
+        variant = None
+        if callspec is not None and item.path.name in ("test_render.py", "test_project.py"):
+            variant = callspec.id
+        elif callspec is not None:
+            variant = callspec.params.get("variant")
+        (deselected if variant is not None and variant not in wanted else selected).append(item)
     config.hook.pytest_deselected(items=deselected)
     items[:] = selected
 
