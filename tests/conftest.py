@@ -4,12 +4,15 @@ copier renders the newest release tag by default, which would silently test an o
 `render()` always asks for HEAD, and copier adds uncommitted changes on top of it.
 """
 
+import shutil
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from pytest_copie.plugin import Copie, Result
 
+from tests import infra
 from tests.harness import TEMPLATE_ROOT, Render
 from tests.variants import RENDER_MATRIX
 
@@ -67,3 +70,26 @@ def rendered(copie_session: Copie) -> Callable[[str], Result]:
         return cache[variant]
 
     return render_variant
+
+
+@pytest.fixture(scope="session")
+def checkov_reports(
+    rendered: Callable[[str], Result], tmp_path_factory: pytest.TempPathFactory
+) -> Callable[[str], dict[str, dict[str, Any]]]:
+    """checkov's reports (by framework) for a variant's Dockerfile and, when it has a chart, the
+    manifests of every values profile: one checkov run per variant, as each run takes seconds."""
+    reports: dict[str, dict[str, dict[str, Any]]] = {}
+
+    def report_of(variant: str) -> dict[str, dict[str, Any]]:
+        if variant not in reports:
+            project = rendered(variant).project_dir
+            scanned = tmp_path_factory.mktemp("checkov")
+            shutil.copy(project / "Dockerfile", scanned / "Dockerfile")
+            frameworks = ["dockerfile"]
+            if (project / "deploy").is_dir():
+                infra.write_profiles(project, scanned / "manifests")
+                frameworks.append("kubernetes")
+            reports[variant] = infra.checkov(scanned, frameworks)
+        return reports[variant]
+
+    return report_of

@@ -70,4 +70,6 @@ def tree(project: Path) -> dict[str, bytes]:
     if not (project / ".git").exists():
         git(project, "init", "--quiet", "--initial-branch=main")
     names = git(project, "ls-files", "--cached", "--others", "--exclude-standard", "-z")
-    return {name: (project / name).read_bytes() for name in filter(None, names.split("\0"))}
+    # --cached lists files an update deleted from the working tree too: those are not there.
+    paths = {name: project / name for name in filter(None, names.split("\0"))}
+    return {name: path.read_bytes() for name, path in paths.items() if path.is_file()}

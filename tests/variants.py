@@ -32,6 +32,7 @@ VARIANTS: Final[dict[str, Answers]] = {
         "alerts_receiver": "none",
         "ci_provider": "none",
         "tracing": False,
+        "helm": False,
     },
     # Non-ASCII, quotes and backslashes that need escaping in TOML and Python strings, and a
     # description of the longest length allowed.
@@ -52,6 +53,8 @@ VARIANTS: Final[dict[str, Answers]] = {
     "alerts_receiver:none": {"alerts_receiver": "none"},
     "ci_provider:none": {"ci_provider": "none"},
     "tracing:true": {"tracing": True},
+    "helm:false": {"helm": False},
+    "secrets_backend:external-secrets": {"secrets_backend": "external-secrets"},
 }
 
 # Feature questions and every value each may take, default first. The pairwise render matrix and
@@ -62,9 +65,11 @@ FEATURES: Final[dict[str, tuple[str | bool, ...]]] = {
     "alerts_receiver": ("telegram", "slack", "none"),
     "ci_provider": ("github", "none"),
     "tracing": (False, True),
+    "helm": (True, False),
+    "secrets_backend": ("existing-secret", "external-secrets"),
 }
 # Feature questions copier asks only when other answers have these values (their `when:`).
-CONDITIONS: Final[dict[str, Answers]] = {}
+CONDITIONS: Final[dict[str, Answers]] = {"secrets_backend": {"helm": True}}
 
 # Variants whose rendered project runs its own suite in tests/test_project.py.
 PROJECT_SUITES: Final[tuple[str, ...]] = (
