@@ -43,6 +43,11 @@ def _complete(
     wanted: set[Pair],
 ) -> Combination | None:
     """Fill the questions `fixed` leaves open, greedily covering the most wanted pairs."""
+
+    def valid_so_far(partial: Combination) -> bool:
+        # The open questions at their defaults: a choice that can only end refused is skipped.
+        return valid({**{q: values[0] for q, values in features.items()}, **partial})
+
     combination = dict(fixed)
     for question in features:
         if question in combination:
@@ -50,12 +55,15 @@ def _complete(
         best: tuple[int, Value] | None = None
         for value in features[question]:
             trial = {**combination, question: value}
+            if not valid_so_far(trial):
+                continue
             gain = len(_pairs(trial) & wanted)
             if best is None or gain > best[0]:
                 best = (gain, value)
-        assert best is not None
+        if best is None:
+            break  # no value fits what is chosen so far: the search below finds one
         combination[question] = best[1]
-    if valid(combination):
+    if len(combination) == len(features) and valid(combination):
         return combination
     # The greedy choice hit a refused or unreachable combination: search the open questions.
     open_questions = [question for question in features if question not in fixed]
@@ -70,8 +78,13 @@ def pairwise(
     features: Mapping[str, Sequence[Value]],
     conditions: Mapping[str, Mapping[str, Value]] | None = None,
     refused: Sequence[Mapping[str, Value]] = (),
+    covered: Sequence[Combination] = (),
 ) -> list[Combination]:
-    """Valid combinations that together contain every value and every pair that can occur."""
+    """Valid combinations that together contain every value and every pair that can occur.
+
+    `covered` are combinations rendered anyway (the named variants): their pairs are not
+    wanted again. Each round adds the candidate row that covers the most wanted pairs.
+    """
     conditions = conditions or {}
 
     def valid(combination: Combination) -> bool:
@@ -84,17 +97,23 @@ def pairwise(
             if _complete(dict(pair), features, valid, set()) is not None:
                 wanted.add(pair)
 
+    for combination in covered:
+        wanted -= _pairs(combination)
     combinations: list[Combination] = []
     while wanted:
-        seed = min(wanted, key=repr)  # deterministic: the same matrix on every run
-        combination = _complete(dict(seed), features, valid, wanted)
-        assert combination is not None  # every wanted pair is reachable by construction
-        combinations.append(combination)
-        wanted -= _pairs(combination)
+        # Deterministic: every wanted pair seeds a candidate, the first best one wins.
+        candidates = [
+            candidate
+            for seed in sorted(wanted, key=repr)
+            if (candidate := _complete(dict(seed), features, valid, wanted)) is not None
+        ]
+        best = max(candidates, key=lambda candidate: len(_pairs(candidate) & wanted))
+        combinations.append(best)
+        wanted -= _pairs(best)
     # With a single question there are no pairs: still render each reachable value once.
     for question, values in features.items():
         for value in values:
-            if any(combination[question] == value for combination in combinations):
+            if any(combination[question] == value for combination in [*covered, *combinations]):
                 continue
             combination = _complete({question: value}, features, valid, set())
             if combination is not None:

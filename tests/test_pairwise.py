@@ -47,3 +47,15 @@ def test_pairwise_is_deterministic_and_renders_every_value() -> None:
     assert pairwise(FEATURES, CONDITIONS, REFUSED) == pairwise(FEATURES, CONDITIONS, REFUSED)
     assert pairwise({}) == []
     assert pairwise({"only": ("a", "b")}) == [{"only": "a"}, {"only": "b"}]
+
+
+def test_pairwise_leaves_out_pairs_already_covered() -> None:
+    defaults = {question: values[0] for question, values in FEATURES.items()}
+    everything = pairwise(FEATURES, CONDITIONS, REFUSED)
+    fewer = pairwise(FEATURES, CONDITIONS, REFUSED, covered=[defaults, *everything[:2]])
+    covered = set()
+    for combination in [defaults, *everything[:2], *fewer]:
+        covered |= set(itertools.combinations(sorted(combination.items()), 2))
+    assert covered == reachable_pairs()
+    assert defaults not in fewer
+    assert len(fewer) < len(everything)

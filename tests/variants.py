@@ -105,7 +105,12 @@ def pairwise_variants() -> dict[str, Answers]:
     """Feature combinations covering every valid pair of values, named by their answers."""
     refused = [answers for answers, _ in REFUSED.values() if answers.keys() <= FEATURES.keys()]
     variants: dict[str, Answers] = {}
-    for combination in pairwise(FEATURES, CONDITIONS, refused):
+    # The features of each named variant, defaults filled in: rendered anyway.
+    named = [
+        {question: answers.get(question, values[0]) for question, values in FEATURES.items()}
+        for answers in VARIANTS.values()
+    ]
+    for combination in pairwise(FEATURES, CONDITIONS, refused, covered=named):
         asked = {
             question: value
             for question, value in combination.items()
