@@ -19,8 +19,9 @@ Answers = dict[str, str | bool]
 VARIANTS: Final[dict[str, Answers]] = {
     # Every default answer.
     "default": {},
-    # Every feature off (none exists yet) and the shortest identity the validators allow.
+    # Every feature off and the shortest identity the validators allow.
     "minimal": {
+        "auth": False,
         "project_name": "Ab",
         "project_slug": "ab",
         "package_name": "ab",
@@ -37,15 +38,20 @@ VARIANTS: Final[dict[str, Answers]] = {
     # A package name that is not derived from the slug.
     "package_name:custom": {"project_slug": "orders-api", "package_name": "orders_core"},
     "python_version:3.13": {"python_version": "3.13"},
+    "auth:false": {"auth": False},
+    "password_hasher:bcrypt": {"password_hasher": "bcrypt"},
 }
 
 # Feature questions and every value each may take, default first. The pairwise render matrix and
 # the answer-change tests (`copier update --data question=value`, T6) are generated from this:
 # a new feature question adds itself here, and its refused combinations to REFUSED.
-FEATURES: Final[dict[str, tuple[str | bool, ...]]] = {}
+FEATURES: Final[dict[str, tuple[str | bool, ...]]] = {
+    "auth": (True, False),
+    "password_hasher": ("argon2", "bcrypt"),
+}
 
 # Variants whose rendered project runs its own suite in tests/test_project.py.
-PROJECT_SUITES: Final[tuple[str, ...]] = ("default", "minimal")
+PROJECT_SUITES: Final[tuple[str, ...]] = ("default", "minimal", "password_hasher:bcrypt")
 
 REFUSED: Final[dict[str, tuple[Answers, str]]] = {
     "project_name:empty": ({"project_name": "   "}, "project_name must not be empty"),
@@ -65,6 +71,7 @@ REFUSED: Final[dict[str, tuple[Answers, str]]] = {
     "author_email:no-domain": ({"author_email": "platform@localhost"}, "is not an e-mail"),
     "author_email:spaces": ({"author_email": "plat form@example.com"}, "is not an e-mail"),
     "python_version:3.10": ({"python_version": "3.10"}, "Invalid choice for 'python_version'"),
+    "password_hasher:md5": ({"password_hasher": "md5"}, "Invalid choice for 'password_hasher'"),
 }
 
 
