@@ -12,6 +12,8 @@ REQUIREMENT_IDS = [
     f"{group}{number}" for group, size in GROUP_SIZES.items() for number in range(1, size + 1)
 ]
 ROW = re.compile(r"^\| (?P<id>[A-Z]\d+) \|(?P<status>[^|]+)\|[^|]*\|(?P<tests>[^|]*)\|$")
+# Jinja in a file name: `{% if flag %}` and `{% endif %}` (gating), stripped when rendered.
+GATE = re.compile(r"\{%[^%]*%\}")
 TEST_REFERENCE = re.compile(r"`(?P<file>(?:template:)?tests/[\w/]+\.py)?(?:::(?P<test>\w+))?`")
 
 
@@ -25,7 +27,14 @@ def source_of(reference: str) -> Path:
     if reference.startswith("template:"):
         return TEMPLATE_ROOT / reference.removeprefix("template:")
     rendered = TEMPLATE_ROOT / "template" / reference.replace("src/pkg", "src/{{ package_name }}")
-    return rendered if rendered.exists() else rendered.with_name(rendered.name + ".jinja")
+    if rendered.exists():
+        return rendered
+    # A file gated by its name, such as `{% if auth %}test_accounts.py{% endif %}.jinja`.
+    for candidate in rendered.parent.glob("*"):
+        plain = GATE.sub("", candidate.name).removesuffix(".jinja")
+        if plain == rendered.name:
+            return candidate
+    return rendered.with_name(rendered.name + ".jinja")
 
 
 def test_every_requirement_has_exactly_one_row() -> None:

@@ -10,7 +10,7 @@
 - The caller is the user of a valid access token, else the client address (`scope["client"]`,
   which the proxy-headers middleware sets from `X-Forwarded-For` for trusted proxies only).
 - A rejection is a 429 with `Retry-After` and the `RateLimit` / `RateLimit-Policy` headers of
-  draft-ietf-httpapi-ratelimit-headers-09: `RateLimit-Policy: "login";q=5;w=60` and
+  draft-ietf-httpapi-ratelimit-headers-08: `RateLimit-Policy: "login";q=5;w=60` and
   `RateLimit: "login";r=0;t=42`.
 - Redis unreachable: a policy fails open (the request goes on) unless it is `fail_closed`, then
   the request is a 503 with `Retry-After`. Both outcomes are counted.
