@@ -16,12 +16,16 @@ from pathlib import Path
 
 
 def entries(lock: Path) -> dict[str, str]:
-    """Package name -> its whole entry (the `name==version \\` line and its hash lines)."""
+    """Requirement -> its whole entry (the `name==version ; marker \\` line and its hash lines).
+
+    Keyed by the requirement line, not the name: a universal lock may pin one package twice,
+    under different environment markers (e.g. one version below Python 3.12, one above).
+    """
     blocks: dict[str, str] = {}
     name = ""
     for line in lock.read_text(encoding="utf-8").splitlines(keepends=True):
         if line[:1].strip():
-            name = line.split("==", 1)[0].split(";", 1)[0].strip()
+            name = line.rstrip(" \\\n")
             blocks[name] = line
         else:
             blocks[name] += line

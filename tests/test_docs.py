@@ -12,6 +12,8 @@ REQUIREMENT_IDS = [
     f"{group}{number}" for group, size in GROUP_SIZES.items() for number in range(1, size + 1)
 ]
 ROW = re.compile(r"^\| (?P<id>[A-Z]\d+) \|(?P<status>[^|]+)\|[^|]*\|(?P<tests>[^|]*)\|$")
+# Jinja in a file name: `{% if flag %}` and `{% endif %}` (gating), stripped when rendered.
+GATE = re.compile(r"\{%[^%]*%\}")
 TEST_REFERENCE = re.compile(r"`(?P<file>(?:template:)?tests/[\w/]+\.py)?(?:::(?P<test>\w+))?`")
 
 
@@ -27,9 +29,12 @@ def source_of(reference: str) -> Path:
     rendered = TEMPLATE_ROOT / "template" / reference.replace("src/pkg", "src/{{ package_name }}")
     if rendered.exists():
         return rendered
-    # A file rendered only with some answers: `{% if flag %}name.py{% endif %}.jinja`.
-    gated = sorted(rendered.parent.glob("{% if *%}" + rendered.name + "{% endif %}*"))
-    return gated[0] if gated else rendered.with_name(rendered.name + ".jinja")
+    # A file gated by its name, such as `{% if auth %}test_accounts.py{% endif %}.jinja`.
+    for candidate in rendered.parent.glob("*"):
+        plain = GATE.sub("", candidate.name).removesuffix(".jinja")
+        if plain == rendered.name:
+            return candidate
+    return rendered.with_name(rendered.name + ".jinja")
 
 
 def test_every_requirement_has_exactly_one_row() -> None:

@@ -23,6 +23,7 @@ VARIANTS: Final[dict[str, Answers]] = {
     "default": {},
     # Every feature off and the shortest identity the validators allow.
     "minimal": {
+        "auth": False,
         "project_name": "Ab",
         "project_slug": "ab",
         "package_name": "ab",
@@ -55,6 +56,8 @@ VARIANTS: Final[dict[str, Answers]] = {
     "tracing:true": {"tracing": True},
     "helm:false": {"helm": False},
     "secrets_backend:external-secrets": {"secrets_backend": "external-secrets"},
+    "auth:false": {"auth": False},
+    "password_hasher:bcrypt": {"password_hasher": "bcrypt"},
 }
 
 # Feature questions and every value each may take, default first. The pairwise render matrix and
@@ -78,6 +81,12 @@ PROJECT_SUITES: Final[tuple[str, ...]] = (
     "background_jobs:false",
     "tracing:true",
 )
+    "auth": (True, False),
+    "password_hasher": ("argon2", "bcrypt"),
+}
+
+# Variants whose rendered project runs its own suite in tests/test_project.py.
+PROJECT_SUITES: Final[tuple[str, ...]] = ("default", "minimal", "password_hasher:bcrypt")
 
 REFUSED: Final[dict[str, tuple[Answers, str]]] = {
     "project_name:empty": ({"project_name": "   "}, "project_name must not be empty"),
@@ -98,6 +107,7 @@ REFUSED: Final[dict[str, tuple[Answers, str]]] = {
     "owner_email:no-domain": ({"owner_email": "platform@localhost"}, "is not an e-mail"),
     "owner_email:spaces": ({"owner_email": "plat form@example.com"}, "is not an e-mail"),
     "python_version:3.10": ({"python_version": "3.10"}, "Invalid choice for 'python_version'"),
+    "password_hasher:md5": ({"password_hasher": "md5"}, "Invalid choice for 'password_hasher'"),
 }
 
 

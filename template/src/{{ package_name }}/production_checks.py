@@ -144,6 +144,12 @@ def https_enforced(settings: Settings) -> str | None:
     return None
 
 
+def rate_limits_on(settings: Settings) -> str | None:
+    if not settings.rate_limit_enabled:
+        return "RATE_LIMIT_ENABLED is off: set it to true (limits protect login and money routes)."
+    return None
+
+
 CHECKS: list[Check] = [
     secret_key_set_and_strong,
     database_password,
@@ -153,6 +159,7 @@ CHECKS: list[Check] = [
     no_wildcard_cors,
     explicit_allowed_hosts,
     https_enforced,
+    rate_limits_on,
 ]
 
 

@@ -15,6 +15,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
+from limits import parse
 from pydantic import BeforeValidator, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
@@ -186,6 +187,24 @@ class Settings(BaseSettings):
             raise ValueError(msg)
         return self
 
+    # --- Accounts -------------------------------------------------------------------------------
+    # Access tokens cannot be revoked before they expire: keep them short. Refresh tokens are
+    # stored (hashed) in PostgreSQL, rotate on every use and are revoked by logout.
+    access_token_minutes: Annotated[int, Field(ge=1, le=60)] = 15
+    refresh_token_days: Annotated[int, Field(ge=1, le=365)] = 30
+
+    # --- Rate limiting --------------------------------------------------------------------------
+    # Limits are `limits` strings: https://limits.readthedocs.io/en/stable/quickstart.html
+    # Counters live in Redis, so every replica shares them. Turning them off is for local work.
+    rate_limit_enabled: bool = True
+    rate_limit_default: str = "120/minute"
+    rate_limit_register: str = "10/hour"
+    rate_limit_login_account: str = "5/minute"
+    rate_limit_login_client: str = "20/minute"
+    rate_limit_key_prefix: Annotated[str, Field(min_length=1, pattern=r"^[A-Za-z0-9:_-]+$")] = (
+        "ratelimit"
+    )
+
     @field_validator("database_url")
     @classmethod
     def _require_postgresql_with_asyncpg(cls, secret: SecretStr) -> SecretStr:
@@ -211,6 +230,21 @@ class Settings(BaseSettings):
             )
             raise ValueError(msg)
         return secret
+
+    @field_validator(
+        "rate_limit_default",
+        "rate_limit_register",
+        "rate_limit_login_account",
+        "rate_limit_login_client",
+    )
+    @classmethod
+    def _require_limit_string(cls, value: str) -> str:
+        try:
+            parse(value)
+        except ValueError:
+            msg = f"{value!r} is not a rate limit: write it like 120/minute or 10/hour"
+            raise ValueError(msg) from None
+        return value
 
 
 def _all_matching(pattern: re.Pattern[str], values: list[str], message: str) -> list[str]:

@@ -1,0 +1,36 @@
+"""`CurrentUser`: the user of the request's bearer access token, or a 401."""
+
+from typing import Annotated
+from uuid import UUID
+
+from fastapi import Depends, HTTPException, Request, status
+
+from ..platform.dependencies import SessionDep
+from ..platform.resources import get_resources
+from ..platform.tokens import InvalidTokenError, access_token_subject, bearer_token
+from . import service
+from .models import User
+
+UNAUTHORIZED_HEADERS = {"WWW-Authenticate": "Bearer"}
+
+
+def unauthorized(message: str) -> HTTPException:
+    return HTTPException(status.HTTP_401_UNAUTHORIZED, message, headers=UNAUTHORIZED_HEADERS)
+
+
+async def _current_user(request: Request, session: SessionDep) -> User:
+    token = bearer_token(request.headers.get("authorization"))
+    if token is None:
+        raise unauthorized("Send an access token: Authorization: Bearer <token>.")
+    try:
+        subject = access_token_subject(get_resources(request).settings, token)
+        user_id = UUID(subject)
+    except (InvalidTokenError, ValueError):
+        raise unauthorized("The access token is invalid or expired.") from None
+    user = await service.get_user(session, user_id)
+    if user is None:
+        raise unauthorized("The access token is invalid or expired.")
+    return user
+
+
+CurrentUser = Annotated[User, Depends(_current_user)]
