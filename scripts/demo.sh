@@ -28,6 +28,7 @@ cat <<MSG
     API docs    $base/docs
     liveness    $base/health/live
     readiness   $base/health/ready
+    startup     $base/health/startup   (503 until the migrations have run)
     metrics     $base/metrics
     example     $base/api/v1/market/items
     ready curl  curl -s -X POST $base/api/v1/market/items -H 'Content-Type: application/json' \\

@@ -26,8 +26,6 @@ parametrize_variants = pytest.mark.parametrize("variant", variant_params(RENDER_
 # names; when a workstream lands, its names move into the rendered ops/prometheus/metrics.txt
 # (its test then proves /metrics serves them) and leave this list.
 PENDING_METRICS: dict[str, str] = {
-    # accounts (issue 6): rejections by the `limits` rate limiter, by limit name.
-    "rate_limit_rejections_total": "accounts: 429 answers by limit",
     # business metrics (O2): not built by any workstream yet.
     "payouts_total": "payouts by outcome",
     "idempotent_replays_total": "requests answered from an idempotency-key replay",

@@ -16,6 +16,7 @@ router = APIRouter(
     prefix=f"{API_PREFIX}/auth",
     tags=["auth"],
     responses={
+        400: {"model": ErrorResponse, "description": "The body cannot be parsed as JSON"},
         422: {"model": ErrorResponse, "description": "The request is not valid"},
         429: {"model": ErrorResponse, "description": "Too many requests"},
         503: {"model": ErrorResponse, "description": "PostgreSQL or Redis is unavailable"},
