@@ -28,6 +28,7 @@ cat <<MSG
     API docs    $base/docs
     liveness    $base/health/live
     readiness   $base/health/ready
+    startup     $base/health/startup   (503 until the migrations have run)
     metrics     $base/metrics
     example     $base/api/v1/market/items
     ready curl  curl -s -X POST $base/api/v1/market/items -H 'Content-Type: application/json' \\
@@ -38,6 +39,10 @@ cat <<MSG
     make -C $dest backup              # pg_dump + manifest into $dest/backups/
     make -C $dest restore FILE=...    # restore into a new database and verify it
     (cd $dest && .venv/bin/python -m $package --help)   # every operations command
+    (cd $dest && ENVIRONMENT=production .venv/bin/python -m $package check-production)
+                                      # lists every setting that is unsafe for production
+    (cd $dest && .venv/bin/python -m $package generate-secrets)   # fresh values for each secret
+    curl -sI $base/health/live        # security headers on every response
 
   Try an outage from another terminal:
     make -C $dest services-stop SERVICE=postgres   # /health/ready answers 503 naming the database
