@@ -41,9 +41,12 @@ class Client:
             raise SystemExit(msg)
         self.base_url = base_url.rstrip("/")
 
-    def get(self, path: str, headers: dict[str, str] | None = None) -> Response:
+    def get(
+        self, path: str, headers: dict[str, str] | None = None, method: str = "GET"
+    ) -> Response:
         # The scheme is checked in __init__ (http or https only).
-        request = urllib.request.Request(self.base_url + path, headers=headers or {})  # noqa: S310  # nosec B310
+        url = self.base_url + path
+        request = urllib.request.Request(url, headers=headers or {}, method=method)  # noqa: S310  # nosec B310
         try:
             with urllib.request.urlopen(request, timeout=TIMEOUT_SECONDS) as answer:  # noqa: S310  # nosec B310
                 return Response(answer.status, answer.headers, answer.read())
@@ -95,31 +98,65 @@ def error_shape(client: Client) -> str:
     return "errors come in the JSON error shape"
 
 
+def security_headers(client: Client) -> str:
+    headers = client.get("/health/live").headers
+    expect(headers.get("X-Content-Type-Options") == "nosniff", "X-Content-Type-Options is missing")
+    expect(headers.get("X-Frame-Options") == "DENY", "X-Frame-Options is not DENY")
+    expect(headers.get("Server") is None, f"a Server header is sent: {headers.get('Server')!r}")
+    return "security headers present, no Server banner"
+
+
+def cors_refuses_unknown_origins(client: Client) -> str:
+    preflight = {"Origin": "https://smoke-test.invalid", "Access-Control-Request-Method": "GET"}
+    response = client.get("/api/v1/market/items", headers=preflight, method="OPTIONS")
+    allowed = response.headers.get("Access-Control-Allow-Origin")
+    expect(allowed is None, f"an unknown origin was allowed: {allowed!r}")
+    return "an unknown origin gets no Access-Control-Allow-Origin"
+
+
+def docs_off(client: Client) -> str:
+    for path in ("/docs", "/redoc", "/openapi.json"):
+        status = client.get(path).status
+        expect(status == 404, f"{path} answered {status}: interactive docs must be off")
+    return "interactive docs and the OpenAPI document are not served"
+
+
 CHECKS: dict[str, Callable[[Client], str]] = {
     "liveness": liveness,
     "readiness": readiness,
     "metrics": metrics,
     "request id": request_id_echo,
     "error shape": error_shape,
+    "security headers": security_headers,
+    "cors": cors_refuses_unknown_origins,
+    "docs off": docs_off,
 }
 
 
-def run(base_url: str) -> int:
+def run(base_url: str, docs_allowed: bool = False) -> int:
     client, failed = Client(base_url), 0
-    for name, check in CHECKS.items():
+    # A development server serves its docs on purpose: skip that one check there.
+    checks = {
+        name: check for name, check in CHECKS.items() if not (docs_allowed and check is docs_off)
+    }
+    for name, check in checks.items():
         try:
             print(f"PASS {name}: {check(client)}")
         except (CheckFailedError, OSError, ValueError) as problem:  # OSError: unreachable, timeout
             failed += 1
             print(f"FAIL {name}: {problem}")
-    print(f"smoke: {len(CHECKS) - failed} passed, {failed} failed against {base_url}")
+    print(f"smoke: {len(checks) - failed} passed, {failed} failed against {base_url}")
     return 1 if failed else 0
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Smoke-test a deployed service.")
     parser.add_argument("url", help="base URL of the service, e.g. https://api.example.com")
-    return run(parser.parse_args(argv).url)
+    parser.add_argument(
+        "--docs-allowed", action="store_true", help="a development server: its docs may be on"
+    )
+    args = parser.parse_args(argv)
+    return run(args.url, docs_allowed=args.docs_allowed)
 
 
 if __name__ == "__main__":
