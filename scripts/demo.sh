@@ -33,11 +33,18 @@ cat <<MSG
     example     $base/api/v1/market/items
     ready curl  curl -s -X POST $base/api/v1/market/items -H 'Content-Type: application/json' \\
                   -d '{"title": "Lamp", "price": "19.99"}'
+    accounts    curl -s -X POST $base/api/v1/auth/register -H 'Content-Type: application/json' \\
+                  -d '{"email": "ada@example.com", "password": "correct-horse-battery"}'
+                the same body to $base/api/v1/auth/login answers an access token for
+                curl -s $base/api/v1/auth/me -H 'Authorization: Bearer <access_token>'
+    rate limits 120 requests a minute per client (5 logins a minute per account), then 429
+                with Retry-After and RateLimit headers; shared by replicas through Redis
 
   From another terminal:
-    python3 $dest/scripts/smoke.py --docs-allowed $base
+    python3 $dest/scripts/smoke.py --docs-allowed --register $base
                                       # post-deploy checks (make smoke URL=... on a deployment,
-                                      # where docs must be off): PASS/FAIL each
+                                      # where docs must be off and a smoke account logs in):
+                                      # PASS/FAIL each
     make -C $dest backup              # pg_dump + manifest into $dest/backups/
     make -C $dest restore FILE=...    # restore into a new database and verify it
     (cd $dest && .venv/bin/python -m $package --help)   # every operations command

@@ -70,9 +70,14 @@ FEATURES: Final[dict[str, tuple[str | bool, ...]]] = {
     "tracing": (False, True),
     "helm": (True, False),
     "secrets_backend": ("existing-secret", "external-secrets"),
+    "auth": (True, False),
+    "password_hasher": ("argon2", "bcrypt"),
 }
 # Feature questions copier asks only when other answers have these values (their `when:`).
-CONDITIONS: Final[dict[str, Answers]] = {"secrets_backend": {"helm": True}}
+CONDITIONS: Final[dict[str, Answers]] = {
+    "secrets_backend": {"helm": True},
+    "password_hasher": {"auth": True},
+}
 
 # Variants whose rendered project runs its own suite in tests/test_project.py.
 PROJECT_SUITES: Final[tuple[str, ...]] = (
@@ -80,13 +85,8 @@ PROJECT_SUITES: Final[tuple[str, ...]] = (
     "minimal",
     "background_jobs:false",
     "tracing:true",
+    "password_hasher:bcrypt",
 )
-    "auth": (True, False),
-    "password_hasher": ("argon2", "bcrypt"),
-}
-
-# Variants whose rendered project runs its own suite in tests/test_project.py.
-PROJECT_SUITES: Final[tuple[str, ...]] = ("default", "minimal", "password_hasher:bcrypt")
 
 REFUSED: Final[dict[str, tuple[Answers, str]]] = {
     "project_name:empty": ({"project_name": "   "}, "project_name must not be empty"),
