@@ -119,12 +119,15 @@ class ReadCache:
         while loop.time() < deadline:
             await asyncio.sleep(POLL_SECONDS)
             try:
+                # Lock first, value second: the loader stores the value before it releases the
+                # lock, so a lock seen gone means the value (if the load succeeded) is readable.
+                loading = await self.redis.exists(f"{full_key}:lock")
                 value = await self.redis.get(full_key)
-                if value is not None:
-                    return value if isinstance(value, bytes) else str(value).encode()
-                if not await self.redis.exists(f"{full_key}:lock"):
-                    return None
             except RedisError:
+                return None
+            if value is not None:
+                return value if isinstance(value, bytes) else str(value).encode()
+            if not loading:
                 return None
         return None
 
