@@ -35,14 +35,16 @@ cat <<MSG
                   -d '{"title": "Lamp", "price": "19.99"}'
 
   From another terminal:
-    make -C $dest smoke URL=$base     # post-deploy checks: PASS/FAIL each, non-zero on failure
+    python3 $dest/scripts/smoke.py --docs-allowed $base
+                                      # post-deploy checks (make smoke URL=... on a deployment,
+                                      # where docs must be off): PASS/FAIL each
     make -C $dest backup              # pg_dump + manifest into $dest/backups/
     make -C $dest restore FILE=...    # restore into a new database and verify it
     (cd $dest && .venv/bin/python -m $package --help)   # every operations command
     (cd $dest && ENVIRONMENT=production .venv/bin/python -m $package check-production)
                                       # lists every setting that is unsafe for production
     (cd $dest && .venv/bin/python -m $package generate-secrets)   # fresh values for each secret
-    curl -sI $base/health/live        # security headers on every response
+    curl -s -D - -o /dev/null $base/health/live   # security headers on every response
 
   Try an outage from another terminal:
     make -C $dest services-stop SERVICE=postgres   # /health/ready answers 503 naming the database
