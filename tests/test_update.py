@@ -3,7 +3,7 @@
 Every release recorded in CHANGELOG.md is tagged in a temporary clone (tests/releases.py), with
 the working tree on top as the next version. A project is rendered from a release, committed,
 edited the way a team edits it, committed again, and updated: the result must be exactly a fresh
-render of the new version with the same edits applied, and its own suite must pass.
+render of the new version with the same edits applied, whose own suite must pass.
 """
 
 import os
@@ -169,9 +169,21 @@ def test_update_from_a_release_keeps_team_edits_and_brings_new_defaults(
     expected = render(template_repo, tmp_path / "fresh", answers, HEAD_TAG)
     apply_team_edits(expected, package_of(expected))
     # Exactly a fresh render of the new version plus the team's edits: every new default
-    # arrived, nothing old stayed behind, and no edit was lost.
+    # arrived, nothing old stayed behind, and no edit was lost. Being that tree, it passes the
+    # suite that test_the_updated_tree_passes_its_suite runs on it once per variant.
     assert tree(project) == tree(expected)
-    commit_all(project, f"Update to {HEAD_TAG}")
+
+
+@pytest.mark.parametrize("variant", UPDATE_VARIANTS)
+def test_the_updated_tree_passes_its_suite(
+    template_repo: Path, tmp_path: Path, variant: str
+) -> None:
+    # Every update above must equal this tree, whatever release it started from: one suite run
+    # per variant proves them all (running it per release would run the same files again).
+    project = render(template_repo, tmp_path / "service", VARIANTS[variant], HEAD_TAG)
+    apply_team_edits(project, package_of(project))
+    commit_all(project, "A fresh render with the team's edits")
+
     assert_suite_passes(project)
 
 
