@@ -9,16 +9,11 @@ becomes a new item.
 """
 
 import argparse
-import asyncio
 
 import structlog
-from prometheus_client import CollectorRegistry
 from sqlalchemy import select
 
-from ..platform.logging import configure_logging
-from ..platform.resilience_metrics import ResilienceMetrics
-from ..platform.resources import Resources, open_resources
-from ..settings import load_settings
+from ..platform.resources import Resources, run_once
 from .models import Item
 from .provider import Quote, build_provider
 
@@ -55,16 +50,8 @@ async def sync_market_data(resources: Resources) -> int:
     return changed
 
 
-async def _sync_once() -> None:
-    settings = load_settings()
-    configure_logging(settings.log_level)
-    async with open_resources(settings, ResilienceMetrics(CollectorRegistry())) as resources:
-        await sync_market_data(resources)
-
-
 def _run(_: argparse.Namespace) -> int:
-    asyncio.run(_sync_once())
-    return 0
+    return run_once(sync_market_data)
 
 
 def add_command(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:

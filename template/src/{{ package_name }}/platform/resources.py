@@ -10,20 +10,22 @@ takes it out of rotation at once.
 import asyncio
 import contextlib
 import signal
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field
 from types import FrameType
 
 import structlog
 from fastapi import FastAPI, Request
+from prometheus_client import CollectorRegistry
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from ..settings import Settings
+from ..settings import Settings, load_settings
 from .cache import ReadCache
 from .db import create_engine, create_session_factory
 from .http_client import OutboundClient, outbound_services
+from .logging import configure_logging
 from .query_timing import instrument_queries
 from .redis import create_redis
 from .resilience_metrics import ResilienceMetrics
@@ -73,6 +75,22 @@ async def open_resources(
             await client.aclose()
         await redis.aclose()
         await engine.dispose()
+
+
+def run_once(job: Callable[[Resources], Awaitable[object]]) -> int:
+    """Run a periodic job once from the command line (cron, a Kubernetes CronJob); exit 0.
+
+    The settings come from the environment as the service's do; metrics stay in the process.
+    """
+
+    async def run() -> None:
+        settings = load_settings()
+        configure_logging(settings.log_level)
+        async with open_resources(settings, ResilienceMetrics(CollectorRegistry())) as resources:
+            await job(resources)
+
+    asyncio.run(run())
+    return 0
 
 
 def _flag_shutdown_on_sigterm(shutdown: asyncio.Event) -> Callable[[], None]:
