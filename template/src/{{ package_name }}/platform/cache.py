@@ -1,6 +1,8 @@
 """Redis read cache with TTL and stampede protection (P1).
 
-`get_or_load` answers from Redis when it can; on a miss exactly one caller recomputes:
+`get_or_load` answers from Redis when it can (one round trip: a script reads the cache's
+generation and the entry of that generation), and `get_or_load_json` answers the stored JSON
+as it is, for routes to send without decoding it. On a miss exactly one caller recomputes:
 - within a process, concurrent misses on a key share one load (single flight);
 - across processes, the loader holds a short Redis lock (`SET NX PX`), and the others poll
   the key until the value appears (or the lock expires, when they load it themselves).
@@ -30,6 +32,12 @@ T = TypeVar("T")
 # How long a loader may hold the cross-process lock; others wait at most this long.
 LOCK_SECONDS = 5.0
 POLL_SECONDS = 0.02
+# The cache's generation and its entry under that generation, in one round trip. It reads a
+# key it computes (not declared in KEYS): fine on one Redis server, not on Redis Cluster.
+_READ_ENTRY = """
+local key = ARGV[1] .. (redis.call('get', KEYS[1]) or '0') .. ':' .. ARGV[2]
+return {key, redis.call('get', key)}
+"""
 # Deletes the lock only if we still hold it (it may have expired and been taken by another).
 _RELEASE_LOCK = """
 if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end
@@ -43,22 +51,28 @@ class ReadCache:
         self.metrics = metrics
         self.ttl_seconds = ttl_seconds
         self._loading: dict[str, asyncio.Future[bytes]] = {}
+        self._read_entry = redis.register_script(_READ_ENTRY)
 
     async def get_or_load(
         self, cache: str, key: str, load: Callable[[], Awaitable[T]], codec: TypeAdapter[T]
     ) -> T:
+        return codec.validate_json(await self.get_or_load_json(cache, key, load, codec))
+
+    async def get_or_load_json(
+        self, cache: str, key: str, load: Callable[[], Awaitable[T]], codec: TypeAdapter[T]
+    ) -> bytes:
+        """The value as JSON, as stored: a route can send it as it is, with no re-encoding."""
         try:
-            full_key = await self._key(cache, key)
-            cached = await self.redis.get(full_key)
+            full_key, cached = await self._read(cache, key)
         except RedisError as error:
             self._count(cache, "unavailable")
             logger.warning("cache_unavailable", cache=cache, error=type(error).__name__)
-            return await load()
+            return codec.dump_json(await load())
         if cached is not None:
             self._count(cache, "hit")
-            return codec.validate_json(cached)
+            return cached
         self._count(cache, "miss")
-        return codec.validate_json(await self._load_once(full_key, load, codec))
+        return await self._load_once(full_key, load, codec)
 
     async def invalidate(self, cache: str) -> None:
         """Make every entry of `cache` stale. Redis down: logged; entries expire with their TTL."""
@@ -67,9 +81,12 @@ class ReadCache:
         except RedisError as error:
             logger.warning("cache_invalidation_failed", cache=cache, error=type(error).__name__)
 
-    async def _key(self, cache: str, key: str) -> str:
-        generation = await self.redis.get(f"cache:{cache}:generation")
-        return f"cache:{cache}:{int(generation or 0)}:{key}"
+    async def _read(self, cache: str, key: str) -> tuple[str, bytes | None]:
+        """The entry's full key (under the current generation) and its value, if stored."""
+        full_key, value = await self._read_entry(
+            keys=[f"cache:{cache}:generation"], args=[f"cache:{cache}:", key]
+        )
+        return _text(full_key), None if value is None else _bytes(value)
 
     async def _load_once(
         self, full_key: str, load: Callable[[], Awaitable[T]], codec: TypeAdapter[T]
@@ -126,7 +143,7 @@ class ReadCache:
             except RedisError:
                 return None
             if value is not None:
-                return value if isinstance(value, bytes) else str(value).encode()
+                return _bytes(value)
             if not loading:
                 return None
         return None
@@ -137,3 +154,12 @@ class ReadCache:
 
     def _count(self, cache: str, result: str) -> None:
         self.metrics.cache_requests.labels(cache, result).inc()
+
+
+def _bytes(value: bytes | str) -> bytes:
+    # The service's client returns bytes; a client made with decode_responses returns str.
+    return value if isinstance(value, bytes) else value.encode()
+
+
+def _text(value: bytes | str) -> str:
+    return value.decode() if isinstance(value, bytes) else value
