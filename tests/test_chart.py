@@ -267,9 +267,18 @@ def test_secrets_come_from_the_configured_backend(rendered: Rendered, variant: s
         weight = int(resource["metadata"]["annotations"]["helm.sh/hook-weight"])
         assert weight < int(migration["metadata"]["annotations"]["helm.sh/hook-weight"])
         keys = {entry["secretKey"] for entry in resource["spec"]["data"]}
-        assert {"database_url", "redis_url"} <= keys
+        # Every secret the service reads in production, as `generate-secrets` lists them.
+        assert keys == generated_secret_names(rendered(variant).project_dir)
     else:
         assert external == []
+
+
+def generated_secret_names(project: Path) -> set[str]:
+    """The settings `generate-secrets` prints, as the Secret's keys (lower-case file names)."""
+    (source,) = (project / "src").glob("*/generate_secrets.py")
+    names = re.findall(r'GeneratedSecret\(\s*"([A-Z_]+)"', source.read_text(encoding="utf-8"))
+    assert names, "no GeneratedSecret entries found"
+    return {name.lower() for name in names}
 
 
 def secret_like_keys(node: object, path: str = "") -> Iterator[str]:
