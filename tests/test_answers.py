@@ -1,7 +1,9 @@
 """Bad answers are refused with a message that says what is wrong and what is allowed."""
 
 import re
+from typing import Any
 
+import jinja2
 import pytest
 import yaml
 
@@ -62,6 +64,17 @@ def test_features_list_every_choice_of_their_question_default_first() -> None:
     questions = yaml.safe_load((TEMPLATE_ROOT / "copier.yml").read_text(encoding="utf-8"))
     for question, values in FEATURES.items():
         spec = questions[question]
-        assert values[0] == spec["default"], question
+        assert values[0] == _default(spec["default"], questions), question
         choices = [True, False] if spec["type"] == "bool" else spec["choices"]
         assert sorted(map(str, values)) == sorted(map(str, choices)), question
+
+
+def _default(default: object, questions: dict[str, Any]) -> object:
+    """A question's default; one computed from other answers (`example_domain: "{{ auth }}"`)
+    is evaluated with every other question at its own default."""
+    if not (isinstance(default, str) and "{{" in default):
+        return default
+    others = {
+        name: spec.get("default") for name, spec in questions.items() if isinstance(spec, dict)
+    }
+    return yaml.safe_load(jinja2.Template(default).render(others))

@@ -24,6 +24,7 @@ VARIANTS: Final[dict[str, Answers]] = {
     # Every feature off and the shortest identity the validators allow.
     "minimal": {
         "auth": False,
+        "example_domain": False,
         "project_name": "Ab",
         "project_slug": "ab",
         "package_name": "ab",
@@ -58,6 +59,8 @@ VARIANTS: Final[dict[str, Answers]] = {
     "secrets_backend:external-secrets": {"secrets_backend": "external-secrets"},
     "auth:false": {"auth": False},
     "password_hasher:bcrypt": {"password_hasher": "bcrypt"},
+    "example_domain:false": {"example_domain": False},
+    "field_encryption:false": {"field_encryption": False},
 }
 
 # Feature questions and every value each may take, default first. The pairwise render matrix and
@@ -72,11 +75,14 @@ FEATURES: Final[dict[str, tuple[str | bool, ...]]] = {
     "secrets_backend": ("existing-secret", "external-secrets"),
     "auth": (True, False),
     "password_hasher": ("argon2", "bcrypt"),
+    "example_domain": (True, False),
+    "field_encryption": (True, False),
 }
 # Feature questions copier asks only when other answers have these values (their `when:`).
 CONDITIONS: Final[dict[str, Answers]] = {
     "secrets_backend": {"helm": True},
     "password_hasher": {"auth": True},
+    "field_encryption": {"example_domain": True},
 }
 
 # Variants whose rendered project runs its own suite in tests/test_project.py.
@@ -86,6 +92,7 @@ PROJECT_SUITES: Final[tuple[str, ...]] = (
     "background_jobs:false",
     "tracing:true",
     "password_hasher:bcrypt",
+    "field_encryption:false",
 )
 
 REFUSED: Final[dict[str, tuple[Answers, str]]] = {
@@ -108,6 +115,10 @@ REFUSED: Final[dict[str, tuple[Answers, str]]] = {
     "owner_email:spaces": ({"owner_email": "plat form@example.com"}, "is not an e-mail"),
     "python_version:3.10": ({"python_version": "3.10"}, "Invalid choice for 'python_version'"),
     "password_hasher:md5": ({"password_hasher": "md5"}, "Invalid choice for 'password_hasher'"),
+    "example_domain:without-auth": (
+        {"auth": False, "example_domain": True},
+        "example_domain needs auth=true",
+    ),
 }
 
 

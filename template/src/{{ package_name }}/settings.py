@@ -7,6 +7,7 @@ in the environment and a file called `database_url` both set `database_url`.
 Every setting is documented in `.env.example`.
 """
 
+import base64
 import ipaddress
 import os
 import re
@@ -29,6 +30,8 @@ ONE_YEAR_SECONDS = 365 * 24 * 3600
 ORIGIN = re.compile(r"^https?://[A-Za-z0-9.-]+(:\d{1,5})?$|^\*$")
 # A host name, `*.` and a domain (any subdomain), or `*` (any host; refused in production).
 HOST_PATTERN = re.compile(r"^(\*\.)?[A-Za-z0-9.-]+$|^\*$")
+# One FIELD_ENCRYPTION_KEYS entry: `id:key`, the key 32 bytes in URL-safe base64 (44 characters).
+FIELD_ENCRYPTION_KEY = re.compile(r"^[A-Za-z0-9_-]{1,32}:[A-Za-z0-9_-]{43}=$")
 
 
 def _comma_separated(value: object) -> object:
@@ -152,8 +155,10 @@ class Settings(BaseSettings):
             return data  # the environment field reports the bad value itself
         data.setdefault("docs_enabled", not deployed)
         data.setdefault("enforce_https", deployed)
-        if data.get("secret_key") == "":  # `SECRET_KEY=` means "not set", not "empty key"
-            del data["secret_key"]
+        # `SECRET_KEY=` means "not set", not "empty key".
+        for name in ("secret_key", "field_encryption_keys"):
+            if data.get(name) == "":
+                del data[name]
         return data
 
     @field_validator("cors_origins")
@@ -205,6 +210,29 @@ class Settings(BaseSettings):
         "ratelimit"
     )
 
+    # --- Field encryption -----------------------------------------------------------------------
+    # Keys for linked accounts' credentials (rendered with example_domain and field_encryption):
+    # `id:key,id:key`, newest first; new values use the first, the rest only decrypt until
+    # `rotate-keys` has re-encrypted every row. docs/security.md explains rotation. Outside
+    # staging and production a missing value is a random key per process.
+    field_encryption_keys: SecretStr = Field(default_factory=lambda: _random_encryption_key())
+
+    @field_validator("field_encryption_keys")
+    @classmethod
+    def _require_key_entries(cls, secret: SecretStr) -> SecretStr:
+        entries = [entry.strip() for entry in secret.get_secret_value().split(",")]
+        if not all(FIELD_ENCRYPTION_KEY.fullmatch(entry) for entry in entries):
+            msg = (
+                "FIELD_ENCRYPTION_KEYS entries must be id:key, the key 32 random bytes in "
+                "URL-safe base64 (`generate-secrets` prints one), comma-separated, newest first"
+            )
+            raise ValueError(msg)
+        ids = [entry.partition(":")[0] for entry in entries]
+        if len(set(ids)) != len(ids):
+            msg = "FIELD_ENCRYPTION_KEYS has two keys with the same id"
+            raise ValueError(msg)
+        return SecretStr(",".join(entries))
+
     @field_validator("database_url")
     @classmethod
     def _require_postgresql_with_asyncpg(cls, secret: SecretStr) -> SecretStr:
@@ -252,6 +280,11 @@ def _all_matching(pattern: re.Pattern[str], values: list[str], message: str) -> 
         msg = f"{message}, got {bad}"
         raise ValueError(msg)
     return values
+
+
+def _random_encryption_key() -> SecretStr:
+    key = base64.urlsafe_b64encode(secrets.token_bytes(32)).decode("ascii")
+    return SecretStr(f"random:{key}")
 
 
 def _split_scheme(url: str) -> tuple[str, str]:
