@@ -36,6 +36,8 @@ VARIANTS: Final[dict[str, Answers]] = {
         "tracing": False,
         "helm": False,
     },
+    # Every feature on, each optional one in its fuller form.
+    "full": {"tracing": True, "secrets_backend": "external-secrets"},
     # Non-ASCII, quotes and backslashes that need escaping in TOML and Python strings, and a
     # description of the longest length allowed.
     "project_name:unicode": {
@@ -90,7 +92,7 @@ PROJECT_SUITES: Final[tuple[str, ...]] = (
     "default",
     "minimal",
     "background_jobs:false",
-    "tracing:true",
+    "full",
     "password_hasher:bcrypt",
     "field_encryption:false",
 )
