@@ -24,6 +24,7 @@ VARIANTS: Final[dict[str, Answers]] = {
     # Every feature off and the shortest identity the validators allow.
     "minimal": {
         "auth": False,
+        "example_domain": False,
         "project_name": "Ab",
         "project_slug": "ab",
         "package_name": "ab",
@@ -58,6 +59,7 @@ VARIANTS: Final[dict[str, Answers]] = {
     "secrets_backend:external-secrets": {"secrets_backend": "external-secrets"},
     "auth:false": {"auth": False},
     "password_hasher:bcrypt": {"password_hasher": "bcrypt"},
+    "example_domain:false": {"example_domain": False},
 }
 
 # Feature questions and every value each may take, default first. The pairwise render matrix and
@@ -72,6 +74,7 @@ FEATURES: Final[dict[str, tuple[str | bool, ...]]] = {
     "secrets_backend": ("existing-secret", "external-secrets"),
     "auth": (True, False),
     "password_hasher": ("argon2", "bcrypt"),
+    "example_domain": (True, False),
 }
 # Feature questions copier asks only when other answers have these values (their `when:`).
 CONDITIONS: Final[dict[str, Answers]] = {
@@ -108,6 +111,10 @@ REFUSED: Final[dict[str, tuple[Answers, str]]] = {
     "owner_email:spaces": ({"owner_email": "plat form@example.com"}, "is not an e-mail"),
     "python_version:3.10": ({"python_version": "3.10"}, "Invalid choice for 'python_version'"),
     "password_hasher:md5": ({"password_hasher": "md5"}, "Invalid choice for 'password_hasher'"),
+    "example_domain:without-auth": (
+        {"auth": False, "example_domain": True},
+        "example_domain needs auth=true",
+    ),
 }
 
 

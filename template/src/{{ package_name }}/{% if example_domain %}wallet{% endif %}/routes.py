@@ -1,0 +1,191 @@
+"""Wallet routes: thin. Money moves go through `run_once` (Idempotency-Key) and the service."""
+
+from decimal import Decimal
+from functools import cache
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request, status
+from fastapi.responses import JSONResponse
+
+from ..about import API_PREFIX
+from ..accounts.dependencies import CurrentUser
+from ..platform.dependencies import SessionDep
+from ..platform.errors import ErrorResponse
+from ..platform.idempotency import (
+    HEADER,
+    Effect,
+    IdempotentRequest,
+    parse_key,
+    request_fingerprint,
+    run_once,
+)
+from ..platform.rate_limit import Policy, enforce, get_rate_limiter
+from ..platform.resources import get_resources
+from . import service
+from .metrics import get_wallet_metrics
+from .schemas import BalanceRead, EntryPage, EntryRead, MoneyMove, PurchaseRequest
+
+router = APIRouter(
+    prefix=f"{API_PREFIX}/wallet",
+    tags=["wallet"],
+    responses={
+        400: {"model": ErrorResponse, "description": "Malformed JSON or Idempotency-Key"},
+        401: {"model": ErrorResponse, "description": "Not authenticated"},
+        422: {"model": ErrorResponse, "description": "The request is not valid"},
+        429: {"model": ErrorResponse, "description": "Too many requests"},
+        503: {"model": ErrorResponse, "description": "PostgreSQL or Redis is unavailable"},
+    },
+)
+MONEY_MOVE_RESPONSES: dict[int | str, dict[str, Any]] = {
+    409: {"model": ErrorResponse, "description": "Insufficient funds, or key in flight"},
+}
+MAX_PAGE_SIZE = 100
+MAX_OFFSET = 10_000
+
+IdempotencyKeyHeader = Annotated[
+    str | None,
+    Header(
+        alias=HEADER,
+        description="A new unique value (a UUID) per operation; reuse it only to retry.",
+    ),
+]
+
+
+@cache
+def _policy(name: str, limit: str) -> Policy:
+    return Policy.parse(name, limit, fail_closed=True)
+
+
+def _money_rate_limit(name: str) -> Any:
+    """Per user, with the limit from the RATE_LIMIT_<NAME> setting; 503 while Redis is down."""
+
+    async def check(request: Request) -> None:
+        limit: str = getattr(get_resources(request).settings, f"rate_limit_{name}")
+        identity = get_rate_limiter(request).identity(request.scope)
+        await enforce(request, _policy(name, limit), identity)
+
+    return Depends(check)
+
+
+def _entry_body(entry: Any) -> dict[str, Any]:
+    return EntryRead.model_validate(entry).model_dump(mode="json")
+
+
+async def _once(
+    request: Request,
+    session: SessionDep,
+    user: CurrentUser,
+    key_header: str | None,
+    body: dict[str, Any],
+    effect: Effect,
+) -> JSONResponse:
+    key = parse_key(key_header)
+    route = request.scope["route"].path
+    idempotent = IdempotentRequest(user.id, key, route, request_fingerprint(route, body))
+    metrics = get_wallet_metrics(request).idempotency
+    return await run_once(session, idempotent, effect, metrics)
+
+
+def _insufficient_funds(error: service.InsufficientFundsError) -> HTTPException:
+    return HTTPException(
+        status.HTTP_409_CONFLICT,
+        f"Insufficient funds: the balance is {error.balance}, this needs {error.needed}.",
+    )
+
+
+@router.post(
+    "/top-ups",
+    status_code=status.HTTP_201_CREATED,
+    response_model=EntryRead,
+    responses=MONEY_MOVE_RESPONSES,
+)
+async def top_up(
+    data: MoneyMove,
+    request: Request,
+    session: SessionDep,
+    user: CurrentUser,
+    idempotency_key: IdempotencyKeyHeader = None,
+) -> JSONResponse:
+    async def effect() -> tuple[int, dict[str, Any]]:
+        return 201, _entry_body(await service.top_up(session, user.id, data.amount))
+
+    body = data.model_dump(mode="json")
+    return await _once(request, session, user, idempotency_key, body, effect)
+
+
+@router.post(
+    "/purchases",
+    status_code=status.HTTP_201_CREATED,
+    response_model=EntryRead,
+    responses={**MONEY_MOVE_RESPONSES, 404: {"model": ErrorResponse}},
+    dependencies=[_money_rate_limit("purchases")],
+)
+async def purchase(
+    data: PurchaseRequest,
+    request: Request,
+    session: SessionDep,
+    user: CurrentUser,
+    idempotency_key: IdempotencyKeyHeader = None,
+) -> JSONResponse:
+    async def effect() -> tuple[int, dict[str, Any]]:
+        try:
+            entry = await service.purchase(session, user.id, data.item_id)
+        except service.UnknownItemError:
+            raise HTTPException(
+                status.HTTP_404_NOT_FOUND, f"No market item with id {data.item_id}."
+            ) from None
+        except service.InsufficientFundsError as error:
+            raise _insufficient_funds(error) from None
+        return 201, _entry_body(entry)
+
+    body = data.model_dump(mode="json")
+    return await _once(request, session, user, idempotency_key, body, effect)
+
+
+@router.post(
+    "/withdrawals",
+    status_code=status.HTTP_201_CREATED,
+    response_model=EntryRead,
+    responses=MONEY_MOVE_RESPONSES,
+    dependencies=[_money_rate_limit("withdrawals")],
+)
+async def withdraw(
+    data: MoneyMove,
+    request: Request,
+    session: SessionDep,
+    user: CurrentUser,
+    idempotency_key: IdempotencyKeyHeader = None,
+) -> JSONResponse:
+    metrics = get_wallet_metrics(request)
+
+    async def effect() -> tuple[int, dict[str, Any]]:
+        try:
+            entry = await service.withdraw(session, user.id, data.amount)
+        except service.InsufficientFundsError as error:
+            metrics.payouts.labels("insufficient_funds").inc()
+            raise _insufficient_funds(error) from None
+        metrics.payouts.labels("paid").inc()
+        metrics.payout_amount.inc(float(data.amount))
+        return 201, _entry_body(entry)
+
+    body = data.model_dump(mode="json")
+    return await _once(request, session, user, idempotency_key, body, effect)
+
+
+@router.get("/balance")
+async def balance(session: SessionDep, user: CurrentUser) -> BalanceRead:
+    amount: Decimal = await service.balance(session, user.id)
+    return BalanceRead(balance=amount)
+
+
+@router.get("/ledger")
+async def ledger(
+    session: SessionDep,
+    user: CurrentUser,
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = 50,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
+) -> EntryPage:
+    entries = await service.ledger(session, user.id, limit=limit, offset=offset)
+    return EntryPage(
+        items=[EntryRead.model_validate(entry) for entry in entries], limit=limit, offset=offset
+    )
