@@ -13,6 +13,7 @@ from ..platform.dependencies import SessionDep
 from ..platform.errors import ErrorResponse
 from ..platform.idempotency import (
     HEADER,
+    OPENAPI_PARAMETER,
     Effect,
     IdempotentRequest,
     parse_key,
@@ -42,13 +43,9 @@ MONEY_MOVE_RESPONSES: dict[int | str, dict[str, Any]] = {
 MAX_PAGE_SIZE = 100
 MAX_OFFSET = 10_000
 
-IdempotencyKeyHeader = Annotated[
-    str | None,
-    Header(
-        alias=HEADER,
-        description="A new unique value (a UUID) per operation; reuse it only to retry.",
-    ),
-]
+# Documented through OPENAPI_PARAMETER (required); read as optional to answer 400 when missing.
+IdempotencyKeyHeader = Annotated[str | None, Header(alias=HEADER, include_in_schema=False)]
+MONEY_MOVE_OPENAPI: dict[str, Any] = {"parameters": [OPENAPI_PARAMETER]}
 
 
 @cache
@@ -98,6 +95,7 @@ def _insufficient_funds(error: service.InsufficientFundsError) -> HTTPException:
     status_code=status.HTTP_201_CREATED,
     response_model=EntryRead,
     responses=MONEY_MOVE_RESPONSES,
+    openapi_extra=MONEY_MOVE_OPENAPI,
 )
 async def top_up(
     data: MoneyMove,
@@ -118,6 +116,7 @@ async def top_up(
     status_code=status.HTTP_201_CREATED,
     response_model=EntryRead,
     responses={**MONEY_MOVE_RESPONSES, 404: {"model": ErrorResponse}},
+    openapi_extra=MONEY_MOVE_OPENAPI,
     dependencies=[_money_rate_limit("purchases")],
 )
 async def purchase(
@@ -147,6 +146,7 @@ async def purchase(
     status_code=status.HTTP_201_CREATED,
     response_model=EntryRead,
     responses=MONEY_MOVE_RESPONSES,
+    openapi_extra=MONEY_MOVE_OPENAPI,
     dependencies=[_money_rate_limit("withdrawals")],
 )
 async def withdraw(
