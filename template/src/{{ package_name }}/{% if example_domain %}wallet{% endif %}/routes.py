@@ -1,14 +1,18 @@
 """Wallet routes: thin. Money moves go through `run_once` (Idempotency-Key) and the service."""
 
+from dataclasses import dataclass
 from decimal import Decimal
 from functools import cache
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request, status
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..about import API_PREFIX
 from ..accounts.dependencies import CurrentUser
+from ..accounts.models import User
 from ..platform.dependencies import SessionDep
 from ..platform.errors import ErrorResponse
 from ..platform.idempotency import (
@@ -68,19 +72,46 @@ def _entry_body(entry: Any) -> dict[str, Any]:
     return EntryRead.model_validate(entry).model_dump(mode="json")
 
 
-async def _once(
+@dataclass(frozen=True)
+class MoneyMoveCall:
+    """What every money move needs: the caller, the request's transaction and its key."""
+
+    request: Request
+    session: AsyncSession
+    user: User
+    key_header: str | None
+
+    async def once(self, data: BaseModel, effect: Effect) -> JSONResponse:
+        key = parse_key(self.key_header)
+        route = self.request.scope["route"].path
+        fingerprint = request_fingerprint(route, data.model_dump(mode="json"))
+        idempotent = IdempotentRequest(self.user.id, key, route, fingerprint)
+        metrics = get_wallet_metrics(self.request).idempotency
+        return await run_once(self.session, idempotent, effect, metrics)
+
+
+async def _money_move_call(
     request: Request,
     session: SessionDep,
     user: CurrentUser,
-    key_header: str | None,
-    body: dict[str, Any],
-    effect: Effect,
-) -> JSONResponse:
-    key = parse_key(key_header)
-    route = request.scope["route"].path
-    idempotent = IdempotentRequest(user.id, key, route, request_fingerprint(route, body))
-    metrics = get_wallet_metrics(request).idempotency
-    return await run_once(session, idempotent, effect, metrics)
+    idempotency_key: IdempotencyKeyHeader = None,
+) -> MoneyMoveCall:
+    return MoneyMoveCall(request, session, user, idempotency_key)
+
+
+MoneyMoveDep = Annotated[MoneyMoveCall, Depends(_money_move_call)]
+
+
+def _money_route(*, not_found: bool = False) -> dict[str, Any]:
+    responses = dict(MONEY_MOVE_RESPONSES)
+    if not_found:
+        responses[404] = {"model": ErrorResponse, "description": "No market item with this id"}
+    return {
+        "status_code": status.HTTP_201_CREATED,
+        "response_model": EntryRead,
+        "responses": responses,
+        "openapi_extra": MONEY_MOVE_OPENAPI,
+    }
 
 
 def _insufficient_funds(error: service.InsufficientFundsError) -> HTTPException:
@@ -90,45 +121,23 @@ def _insufficient_funds(error: service.InsufficientFundsError) -> HTTPException:
     )
 
 
-@router.post(
-    "/top-ups",
-    status_code=status.HTTP_201_CREATED,
-    response_model=EntryRead,
-    responses=MONEY_MOVE_RESPONSES,
-    openapi_extra=MONEY_MOVE_OPENAPI,
-)
-async def top_up(
-    data: MoneyMove,
-    request: Request,
-    session: SessionDep,
-    user: CurrentUser,
-    idempotency_key: IdempotencyKeyHeader = None,
-) -> JSONResponse:
+@router.post("/top-ups", **_money_route())
+async def top_up(data: MoneyMove, call: MoneyMoveDep) -> JSONResponse:
     async def effect() -> tuple[int, dict[str, Any]]:
-        return 201, _entry_body(await service.top_up(session, user.id, data.amount))
+        return 201, _entry_body(await service.top_up(call.session, call.user.id, data.amount))
 
-    body = data.model_dump(mode="json")
-    return await _once(request, session, user, idempotency_key, body, effect)
+    return await call.once(data, effect)
 
 
 @router.post(
     "/purchases",
-    status_code=status.HTTP_201_CREATED,
-    response_model=EntryRead,
-    responses={**MONEY_MOVE_RESPONSES, 404: {"model": ErrorResponse}},
-    openapi_extra=MONEY_MOVE_OPENAPI,
+    **_money_route(not_found=True),
     dependencies=[_money_rate_limit("purchases")],
 )
-async def purchase(
-    data: PurchaseRequest,
-    request: Request,
-    session: SessionDep,
-    user: CurrentUser,
-    idempotency_key: IdempotencyKeyHeader = None,
-) -> JSONResponse:
+async def purchase(data: PurchaseRequest, call: MoneyMoveDep) -> JSONResponse:
     async def effect() -> tuple[int, dict[str, Any]]:
         try:
-            entry = await service.purchase(session, user.id, data.item_id)
+            entry = await service.purchase(call.session, call.user.id, data.item_id)
         except service.UnknownItemError:
             raise HTTPException(
                 status.HTTP_404_NOT_FOUND, f"No market item with id {data.item_id}."
@@ -137,39 +146,25 @@ async def purchase(
             raise _insufficient_funds(error) from None
         return 201, _entry_body(entry)
 
-    body = data.model_dump(mode="json")
-    return await _once(request, session, user, idempotency_key, body, effect)
+    return await call.once(data, effect)
 
 
-@router.post(
-    "/withdrawals",
-    status_code=status.HTTP_201_CREATED,
-    response_model=EntryRead,
-    responses=MONEY_MOVE_RESPONSES,
-    openapi_extra=MONEY_MOVE_OPENAPI,
-    dependencies=[_money_rate_limit("withdrawals")],
-)
-async def withdraw(
-    data: MoneyMove,
-    request: Request,
-    session: SessionDep,
-    user: CurrentUser,
-    idempotency_key: IdempotencyKeyHeader = None,
-) -> JSONResponse:
-    metrics = get_wallet_metrics(request)
+@router.post("/withdrawals", **_money_route(), dependencies=[_money_rate_limit("withdrawals")])
+async def withdraw(data: MoneyMove, call: MoneyMoveDep) -> JSONResponse:
+    metrics = get_wallet_metrics(call.request)
 
     async def effect() -> tuple[int, dict[str, Any]]:
         try:
-            entry = await service.withdraw(session, user.id, data.amount)
+            entry = await service.withdraw(call.session, call.user.id, data.amount)
         except service.InsufficientFundsError as error:
             metrics.payouts.labels("insufficient_funds").inc()
             raise _insufficient_funds(error) from None
+        # Counted before the commit: a failed commit (rare, a 503) over-counts by one.
         metrics.payouts.labels("paid").inc()
         metrics.payout_amount.inc(float(data.amount))
         return 201, _entry_body(entry)
 
-    body = data.model_dump(mode="json")
-    return await _once(request, session, user, idempotency_key, body, effect)
+    return await call.once(data, effect)
 
 
 @router.get("/balance")
