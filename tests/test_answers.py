@@ -62,6 +62,11 @@ def test_features_list_every_choice_of_their_question_default_first() -> None:
     questions = yaml.safe_load((TEMPLATE_ROOT / "copier.yml").read_text(encoding="utf-8"))
     for question, values in FEATURES.items():
         spec = questions[question]
-        assert values[0] == spec["default"], question
+        default = spec["default"]
+        # A default that follows another answer ("{{ auth }}") is that answer's default.
+        followed = re.fullmatch(r"\{\{ (\w+) \}\}", str(default))
+        if followed:
+            default = questions[followed.group(1)]["default"]
+        assert values[0] == default, question
         choices = [True, False] if spec["type"] == "bool" else spec["choices"]
         assert sorted(map(str, values)) == sorted(map(str, choices)), question
