@@ -25,11 +25,7 @@ parametrize_variants = pytest.mark.parametrize("variant", variant_params(RENDER_
 # Metrics other workstreams add. The alerts and dashboard already query them under these agreed
 # names; when a workstream lands, its names move into the rendered ops/prometheus/metrics.txt
 # (its test then proves /metrics serves them) and leave this list.
-PENDING_METRICS: dict[str, str] = {
-    # business metrics (O2): not built by any workstream yet.
-    "payouts_total": "payouts by outcome",
-    "idempotent_replays_total": "requests answered from an idempotency-key replay",
-}
+PENDING_METRICS: dict[str, str] = {}
 # Written by Prometheus itself for every scrape target.
 SCRAPE_METRICS = frozenset({"up"})
 

@@ -233,6 +233,19 @@ class Settings(BaseSettings):
             raise ValueError(msg)
         return SecretStr(",".join(entries))
 
+    # --- Wallet (example domain) ---------------------------------------------------------------
+    # Money routes have their own, stricter limits per user; they refuse with 503 while Redis is
+    # unreachable rather than let a burst of payouts through unthrottled.
+    rate_limit_purchases: str = "30/minute"
+    rate_limit_withdrawals: str = "10/minute"
+    # How long a completed Idempotency-Key is remembered (and replayed) before
+    # `purge-idempotency-keys` deletes it. Clients must not retry a request older than this.
+    idempotency_key_retention_hours: Annotated[int, Field(ge=1, le=24 * 90)] = 48
+    # Rows deleted per transaction by the purge, so it never holds long locks.
+    idempotency_purge_batch_size: Annotated[int, Field(ge=1, le=100_000)] = 1000
+    # Every hour with background_jobs; otherwise run the command from cron.
+    idempotency_purge_interval_seconds: PositiveSeconds = 3600.0
+
     @field_validator("database_url")
     @classmethod
     def _require_postgresql_with_asyncpg(cls, secret: SecretStr) -> SecretStr:
@@ -264,6 +277,8 @@ class Settings(BaseSettings):
         "rate_limit_register",
         "rate_limit_login_account",
         "rate_limit_login_client",
+        "rate_limit_purchases",
+        "rate_limit_withdrawals",
     )
     @classmethod
     def _require_limit_string(cls, value: str) -> str:

@@ -1,36 +1,24 @@
-import re
 from datetime import datetime
 from decimal import Decimal
 from typing import Annotated
 from uuid import UUID
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
+from pydantic import BaseModel, ConfigDict, Field
 
+from ..platform.money import decimal_string_pattern, parsed_from, published_as
 from .models import PRICE_PRECISION, PRICE_SCALE, TITLE_MAX_LENGTH
 
 # PostgreSQL text cannot hold NUL; refuse it here rather than fail in the driver.
 Title = Annotated[str, Field(min_length=1, max_length=TITLE_MAX_LENGTH, pattern=r"^[^\x00]*$")]
-# Money travels as a decimal string ("19.99"), never a JSON number (a float on most clients).
-# The pattern is the contract: the OpenAPI schema publishes it and validation enforces the very
-# same one, so what the schema admits is exactly what the API accepts (fuzzing checks both ways).
-INTEGER_DIGITS = PRICE_PRECISION - PRICE_SCALE
-PRICE_PATTERN = r"^\d{1," + str(INTEGER_DIGITS) + r"}(\.\d{1," + str(PRICE_SCALE) + r"})?$"
-
-
-def _price_string(value: object) -> object:
-    if not isinstance(value, str) or not re.fullmatch(PRICE_PATTERN, value):
-        msg = 'give the price as a decimal string with at most 2 decimals, such as "19.99"'
-        raise ValueError(msg)
-    return value
-
-
+PRICE_PATTERN = decimal_string_pattern(PRICE_PRECISION, PRICE_SCALE)
 Price = Annotated[
     Decimal,
     Field(ge=0, max_digits=PRICE_PRECISION, decimal_places=PRICE_SCALE),
-    BeforeValidator(_price_string),
-    WithJsonSchema(
-        {"type": "string", "pattern": PRICE_PATTERN, "examples": ["19.99"]}, mode="validation"
+    parsed_from(
+        PRICE_PATTERN,
+        'give the price as a decimal string with at most 2 decimals, such as "19.99"',
     ),
+    published_as(PRICE_PATTERN, "19.99"),
 ]
 
 

@@ -2,7 +2,7 @@
 
 A spent or revoked token is kept until it has expired and a grace day has passed: while it
 could still be presented, it must be found, because presenting a spent token revokes its
-whole family (accounts/service.py). Runs as the `refresh_token_purge` background job (with
+whole family (accounts/service.py). Runs as the `purge_refresh_tokens` background job (with
 background_jobs) and as `python -m <package> purge-refresh-tokens` from cron otherwise.
 """
 
