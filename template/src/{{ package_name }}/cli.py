@@ -8,7 +8,7 @@ returns the process exit status. This module only wires; it holds no command log
 import argparse
 from collections.abc import Callable, Sequence
 
-from . import generate_secrets, openapi, production_checks
+from . import generate_secrets, openapi, production_checks, seed
 from .market import sync
 from .platform import backup
 
@@ -28,6 +28,7 @@ def build_parser() -> argparse.ArgumentParser:
     sync.add_command(commands)
     production_checks.add_command(commands)
     generate_secrets.add_command(commands)
+    seed.add_command(commands)
     return parser
 
 
