@@ -34,6 +34,7 @@ VARIANTS: Final[dict[str, Answers]] = {
         "ci_provider": "none",
         "tracing": False,
         "helm": False,
+        "load_tests": False,
     },
     # Non-ASCII, quotes and backslashes that need escaping in TOML and Python strings, and a
     # description of the longest length allowed.
@@ -58,6 +59,7 @@ VARIANTS: Final[dict[str, Answers]] = {
     "secrets_backend:external-secrets": {"secrets_backend": "external-secrets"},
     "auth:false": {"auth": False},
     "password_hasher:bcrypt": {"password_hasher": "bcrypt"},
+    "load_tests:false": {"load_tests": False},
 }
 
 # Feature questions and every value each may take, default first. The pairwise render matrix and
@@ -72,6 +74,7 @@ FEATURES: Final[dict[str, tuple[str | bool, ...]]] = {
     "secrets_backend": ("existing-secret", "external-secrets"),
     "auth": (True, False),
     "password_hasher": ("argon2", "bcrypt"),
+    "load_tests": (True, False),
 }
 # Feature questions copier asks only when other answers have these values (their `when:`).
 CONDITIONS: Final[dict[str, Answers]] = {
