@@ -40,6 +40,11 @@ class RunSummary:
         return self.failures / self.requests if self.requests else 0.0
 
 
+def percent(ratio: float) -> str:
+    # Not the percent format spec: followed by the f-string brace, it reads as a Jinja tag end.
+    return f"{100 * ratio:.2f}%"
+
+
 def violations(summary: RunSummary, thresholds: Thresholds) -> list[str]:
     """Every threshold the run breaks, in words; empty when it passes."""
     broken = []
@@ -48,12 +53,14 @@ def violations(summary: RunSummary, thresholds: Thresholds) -> list[str]:
     if summary.p95_ms >= thresholds.max_p95_ms:
         broken.append(f"p95 {summary.p95_ms:.0f} ms >= {thresholds.max_p95_ms:g} ms")
     if summary.error_ratio >= thresholds.max_error_ratio:
-        broken.append(f"error ratio {summary.error_ratio:.2%} >= {thresholds.max_error_ratio:.2%}")
+        ratio, limit = percent(summary.error_ratio), percent(thresholds.max_error_ratio)
+        broken.append(f"error ratio {ratio} >= {limit}")
     if summary.rps < thresholds.min_rps:
         broken.append(f"throughput {summary.rps:.1f} RPS < {thresholds.min_rps:g} RPS")
-    ratio = summary.cache_hit_ratio
-    if ratio is not None and ratio < thresholds.min_cache_hit_ratio:
-        broken.append(f"cache hit ratio {ratio:.2%} < {thresholds.min_cache_hit_ratio:.2%}")
+    hits = summary.cache_hit_ratio
+    if hits is not None and hits < thresholds.min_cache_hit_ratio:
+        limit = percent(thresholds.min_cache_hit_ratio)
+        broken.append(f"cache hit ratio {percent(hits)} < {limit}")
     return broken
 
 
