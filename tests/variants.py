@@ -104,6 +104,7 @@ REFUSED: Final[dict[str, tuple[Answers, str]]] = {
     "package_name:stdlib-typing": ({"package_name": "typing"}, "shadows the standard-library"),
     "package_name:dependency": ({"package_name": "redis"}, "shadows a dependency"),
     "package_name:scripts-module": ({"package_name": "local_services"}, "shadows a dependency"),
+    "package_name:loadtests-folder": ({"package_name": "loadtests"}, "shadows a dependency"),
     "package_name:dash": ({"package_name": "my-service"}, "is not a valid package name"),
     "package_name:leading-digit": ({"package_name": "1service"}, "is not a valid package name"),
     "owner_email:no-at": ({"owner_email": "platform.example.com"}, "is not an e-mail"),
