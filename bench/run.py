@@ -1,15 +1,18 @@
 """`make bench`: the rendered default service against a bare FastAPI app, measured in one run.
 
 Renders the default variant, starts its own PostgreSQL and Redis (throwaway, on free ports),
-migrates and seeds them, serves the service and a 5-line FastAPI app with the same uvicorn
-settings (one worker each), and drives both with wrk from Debian. Rounds interleave baseline and
-service so that a noisy neighbour slows both; ratios, not absolute figures, are the result.
-The generator's CPU is measured too: a generator near 100% of a core caps the numbers.
-Loads only target 127.0.0.1 and stop by themselves.
+migrates them and seeds 10,000 users with the service's `seed` command, serves the service and
+a 5-line FastAPI app with the same uvicorn settings (one worker each), and drives both with wrk
+from Debian. Rounds interleave baseline and service so that a noisy neighbour slows both;
+ratios, not absolute figures, are the result. The generator's CPU is measured too: a generator
+near 100% of a core caps the numbers. Logins, an authenticated read and a login storm (the p95
+of /health/live while logins run) are measured as well. Loads only target 127.0.0.1 and stop by
+themselves.
 """
 
 import argparse
 import contextlib
+import json
 import os
 import platform
 import re
@@ -23,6 +26,7 @@ import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 BENCH = ROOT / "bench"
@@ -32,7 +36,42 @@ CHART = ROOT / "docs" / "benchmarks.png"
 LINE = re.compile(
     r"BENCH requests=(\d+) seconds=([\d.]+) p50=([\d.]+) p95=([\d.]+) p99=([\d.]+) errors=(\d+)"
 )
-SEED_ITEMS = 1_000
+# X1: the service is measured against the data set of a 10,000-user service (`seed`).
+SEED_USERS = 10_000
+SEED_PASSWORD = "seeded-load-test-password"  # the rendered seed command's default
+SEED_EMAIL = "seed-user-1@example.com"
+# Every wrk connection comes from 127.0.0.1: the per-client limits would answer with 429s after a
+# few requests. Raised, not turned off, so that each request still pays the limiter's Redis trip.
+LOAD_TEST_LIMITS = {
+    "RATE_LIMIT_DEFAULT": "100000000/minute",
+    "RATE_LIMIT_REGISTER": "100000000/minute",
+    "RATE_LIMIT_LOGIN_ACCOUNT": "100000000/minute",
+    "RATE_LIMIT_LOGIN_CLIENT": "100000000/minute",
+    # One token serves the whole run.
+    "ACCESS_TOKEN_MINUTES": "60",
+    # A loaded server logs every slow statement: that output would cost more than it tells here.
+    "DB_SLOW_QUERY_THRESHOLD_MS": "60000",
+}
+
+
+@dataclass(frozen=True)
+class Request:
+    """What wrk sends; written into its Lua script next to the reporter."""
+
+    path: str
+    method: str = "GET"
+    body: str = ""
+    headers: tuple[tuple[str, str], ...] = ()
+
+    def lua(self) -> str:
+        lines = [f'wrk.method = "{self.method}"']
+        if self.body:
+            lines += [
+                f"wrk.body = [[{self.body}]]",
+                'wrk.headers["Content-Type"] = "application/json"',
+            ]
+        lines += [f'wrk.headers["{name}"] = "{value}"' for name, value in self.headers]
+        return "\n".join(lines) + "\n" + (BENCH / "percentiles.lua").read_text()
 
 
 @dataclass
@@ -87,25 +126,19 @@ def services(project: Path) -> Iterator[dict[str, str]]:
         yield {"DATABASE_URL": urls.database_url, "REDIS_URL": urls.redis_url}
 
 
-def prepare_database(project: Path, env: dict[str, str]) -> str:
-    """Migrate and seed the catalogue; returns the id of one item for the single-row read."""
+def prepare_database(project: Path, env: dict[str, str], package: str) -> None:
+    """Migrate, then seed 10,000 users and their catalogue with the service's own command."""
     subprocess.run([".venv/bin/alembic", "upgrade", "head"], cwd=project, env=env, check=True,
                    capture_output=True)  # fmt: skip
-    seed = f"""
-import asyncio, os, uuid, asyncpg
-async def main():
-    url = os.environ["DATABASE_URL"].replace("postgresql+asyncpg://", "postgresql://")
-    connection = await asyncpg.connect(url)
-    rows = [(uuid.uuid4(), f"item {{n}}", n % 500 + 0.99) for n in range({SEED_ITEMS})]
-    columns = ["id", "title", "price"]
-    await connection.copy_records_to_table("market_items", records=rows, columns=columns)
-    print(rows[0][0])
-    await connection.close()
-asyncio.run(main())
-"""
-    done = subprocess.run([".venv/bin/python", "-c", seed], cwd=project, env=env, check=True,
-                          capture_output=True, text=True)  # fmt: skip
-    return done.stdout.strip()
+    subprocess.run([".venv/bin/python", "-m", package, "seed", "--users", str(SEED_USERS)],
+                   cwd=project, env=env, check=True, capture_output=True)  # fmt: skip
+
+
+def call(url: str, body: dict[str, str] | None = None) -> Any:
+    data = json.dumps(body).encode() if body is not None else None
+    request = urllib.request.Request(url, data=data, headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=30) as response:
+        return json.load(response)
 
 
 @contextlib.contextmanager
@@ -130,16 +163,13 @@ def serve(project: Path, app: str, env: dict[str, str], app_dir: Path) -> Iterat
         server.wait(timeout=30)
 
 
-def measure(wrk: str, url: str, server_pid: int, seconds: int, connections: int) -> Sample:
-    command = [
-        wrk,
-        "-t1",
-        f"-c{connections}",
-        f"-d{seconds}s",
-        "-s",
-        str(BENCH / "percentiles.lua"),
-        url,
-    ]
+def measure(
+    wrk: str, base: str, request: Request, server_pid: int, seconds: int, connections: int
+) -> Sample:
+    script = BUILD / f"wrk-{abs(hash(request))}.lua"
+    script.write_text(request.lua(), encoding="utf-8")
+    command = [wrk, "-t1", f"-c{connections}", f"-d{seconds}s", "-s", str(script),
+               base + request.path]  # fmt: skip
     server_before = cpu_seconds(server_pid)
     started = time.monotonic()
     process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
@@ -152,7 +182,7 @@ def measure(wrk: str, url: str, server_pid: int, seconds: int, connections: int)
     elapsed = time.monotonic() - started
     match = LINE.search(output)
     if not match:
-        sys.exit(f"wrk printed no result for {url}:\n{output}")
+        sys.exit(f"wrk printed no result for {request.path}:\n{output}")
     requests, duration, p50, p95, p99, errors = match.groups()
     return Sample(
         rps=int(requests) / float(duration), p50=float(p50), p95=float(p95), p99=float(p99),
@@ -179,38 +209,98 @@ def main() -> int:
 
     wrk = ensure_wrk()
     project = render()
+    (package,) = [path.name for path in (project / "src").iterdir() if path.is_dir()]
     with services(project) as urls:
-        env = {**os.environ, **urls, "ENVIRONMENT": "development"}
+        env = {**os.environ, **urls, **LOAD_TEST_LIMITS, "ENVIRONMENT": "development"}
         env.pop("VIRTUAL_ENV", None)
-        item_id = prepare_database(project, env)
-        endpoints = {
-            "/health/live (full middleware stack)": "/health/live",
-            "GET /api/v1/market/items (50 rows, PostgreSQL)": "/api/v1/market/items",
-            "GET /api/v1/market/items/{id} (one row)": f"/api/v1/market/items/{item_id}",
-        }
+        prepare_database(project, env, package)
         rows = []
-        (package,) = [path.name for path in (project / "src").iterdir() if path.is_dir()]
         app = f"{package}.main:app"
         with (
             serve(project, "bare_app:app", env, BENCH) as (bare, bare_pid),
             serve(project, app, env, project / "src") as (service, pid),
         ):
-            for name, path in endpoints.items():
+            endpoints = requests_to_measure(service)
+            live = Request("/health/live")
+
+            def run(base: str, request: Request, server: int) -> Sample:
+                return measure(wrk, base, request, server, args.seconds, args.connections)
+
+            for name, request in endpoints.items():
                 baseline, measured = [], []
                 for _ in range(args.rounds):
-                    baseline.append(
-                        measure(
-                            wrk, f"{bare}/health/live", bare_pid, args.seconds, args.connections
-                        )
-                    )
-                    measured.append(
-                        measure(wrk, service + path, pid, args.seconds, args.connections)
-                    )
+                    baseline.append(run(bare, live, bare_pid))
+                    measured.append(run(service, request, pid))
                 rows.append((name, median_sample(measured), median_sample(baseline)))
-    table = format_table(rows, args)
+            storm = login_storm(wrk, service, pid, endpoints[LOGIN], args)
+    table = format_table(rows, args) + storm.describe()
     print(table)
     write_report(table, rows)
     return 0
+
+
+LOGIN = "POST /api/v1/auth/login (one password verification)"
+
+
+def requests_to_measure(service: str) -> dict[str, Request]:
+    """The endpoints, with what they need from the running service: an item id, a token."""
+    (item,) = call(f"{service}/api/v1/market/items?limit=1")["items"]
+    credentials = {"email": SEED_EMAIL, "password": SEED_PASSWORD}
+    token = call(f"{service}/api/v1/auth/login", credentials)["access_token"]
+    return {
+        "/health/live (full middleware stack)": Request("/health/live"),
+        "GET /api/v1/market/items (50 rows, Redis cache)": Request("/api/v1/market/items"),
+        "GET /api/v1/market/items/{id} (one row, PostgreSQL)": Request(
+            f"/api/v1/market/items/{item['id']}"
+        ),
+        "GET /api/v1/auth/me (authenticated, one row)": Request(
+            "/api/v1/auth/me", headers=(("Authorization", f"Bearer {token}"),)
+        ),
+        LOGIN: Request("/api/v1/auth/login", "POST", json.dumps(credentials)),
+    }
+
+
+@dataclass(frozen=True)
+class Storm:
+    idle: Sample
+    during: Sample
+
+    def describe(self) -> str:
+        if not self.during.rps:
+            return (
+                f"\nLogin storm: p95 of /health/live {self.idle.p95:.1f} ms idle; no response "
+                "completed while logins ran (the event loop was starved).\n"
+            )
+        ratio = self.during.p95 / self.idle.p95 if self.idle.p95 else float("inf")
+        return (
+            f"\nLogin storm: p95 of /health/live {self.idle.p95:.1f} ms idle, "
+            f"{self.during.p95:.1f} ms while logins run ({ratio:.2f}x; target below 2x), "
+            f"{self.during.rps:,.0f} req/s during the storm.\n"
+        )
+
+
+def login_storm(
+    wrk: str, service: str, pid: int, login: Request, args: argparse.Namespace
+) -> Storm:
+    """p95 of /health/live alone, then while another wrk sends logins: hashing must stay off
+    the event loop, or every other request waits behind it."""
+    live = Request("/health/live")
+    # Few connections: a probe's view, not a second load.
+    probe_connections = 4
+    idle = measure(wrk, service, live, pid, args.seconds, probe_connections)
+    script = BUILD / "wrk-login-storm.lua"
+    script.write_text(login.lua(), encoding="utf-8")
+    storm = subprocess.Popen(
+        [wrk, "-t1", f"-c{args.connections}", f"-d{args.seconds + 2}s", "-s", str(script),
+         service + login.path],
+        stdout=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        time.sleep(1)  # the storm is under way before the probe starts
+        during = measure(wrk, service, live, pid, args.seconds, probe_connections)
+    finally:
+        storm.wait(timeout=args.seconds + 30)
+    return Storm(idle, during)
 
 
 def write_report(table: str, rows: list[tuple[str, Sample, Sample]]) -> None:
@@ -239,11 +329,14 @@ REPORT_TEMPLATE = """# Benchmarks
 
 Written by `make bench` (bench/run.py); do not edit by hand. Machine: {machine}.
 
-The rendered default service (every middleware on, PostgreSQL and Redis local) and a 5-line
+The rendered default service (every middleware on, PostgreSQL and Redis local, seeded with
+10,000 users and 1,000 market items by its `seed` command) and a 5-line
 FastAPI app are served the same way (uvicorn, one worker, `LOG_LEVEL=WARNING`, no access log)
 and measured in interleaved rounds with wrk from Debian. The ratio to the bare app, measured in
 the same run, is the result: absolute figures move with the machine and its neighbours, ratios
 much less. The generator's CPU is listed: near 100% of a core, it and not the server is the limit.
+Rate limits stay on, raised so that wrk's single address is not refused (429). The login storm
+measures `/health/live` with 4 connections, alone and while another wrk sends logins.
 {table}
 
 ![throughput ratio to bare FastAPI]({chart})

@@ -35,6 +35,7 @@ VARIANTS: Final[dict[str, Answers]] = {
         "ci_provider": "none",
         "tracing": False,
         "helm": False,
+        "load_tests": False,
     },
     # Every feature on, each optional one in its fuller form.
     "full": {"tracing": True, "secrets_backend": "external-secrets"},
@@ -63,6 +64,7 @@ VARIANTS: Final[dict[str, Answers]] = {
     "password_hasher:bcrypt": {"password_hasher": "bcrypt"},
     "example_domain:false": {"example_domain": False},
     "field_encryption:false": {"field_encryption": False},
+    "load_tests:false": {"load_tests": False},
 }
 
 # Feature questions and every value each may take, default first. The pairwise render matrix and
@@ -79,6 +81,7 @@ FEATURES: Final[dict[str, tuple[str | bool, ...]]] = {
     "password_hasher": ("argon2", "bcrypt"),
     "example_domain": (True, False),
     "field_encryption": (True, False),
+    "load_tests": (True, False),
 }
 # Feature questions copier asks only when other answers have these values (their `when:`).
 CONDITIONS: Final[dict[str, Answers]] = {
@@ -110,6 +113,7 @@ REFUSED: Final[dict[str, tuple[Answers, str]]] = {
     "package_name:stdlib-typing": ({"package_name": "typing"}, "shadows the standard-library"),
     "package_name:dependency": ({"package_name": "redis"}, "shadows a dependency"),
     "package_name:scripts-module": ({"package_name": "local_services"}, "shadows a dependency"),
+    "package_name:loadtests-folder": ({"package_name": "loadtests"}, "shadows a dependency"),
     "package_name:dash": ({"package_name": "my-service"}, "is not a valid package name"),
     "package_name:leading-digit": ({"package_name": "1service"}, "is not a valid package name"),
     "owner_email:no-at": ({"owner_email": "platform.example.com"}, "is not an e-mail"),

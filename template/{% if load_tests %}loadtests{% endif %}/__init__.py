@@ -1,0 +1,1 @@
+"""Load tests: a Locust scenario with pass/fail thresholds, and `make loadtest`'s runner."""
