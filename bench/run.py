@@ -47,6 +47,8 @@ LOAD_TEST_LIMITS = {
     "RATE_LIMIT_REGISTER": "100000000/minute",
     "RATE_LIMIT_LOGIN_ACCOUNT": "100000000/minute",
     "RATE_LIMIT_LOGIN_CLIENT": "100000000/minute",
+    "RATE_LIMIT_PURCHASES": "100000000/minute",
+    "RATE_LIMIT_WITHDRAWALS": "100000000/minute",
     # One token serves the whole run.
     "ACCESS_TOKEN_MINUTES": "60",
     # A loaded server logs every slow statement: that output would cost more than it tells here.
