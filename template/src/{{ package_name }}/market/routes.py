@@ -6,7 +6,7 @@ from pydantic import TypeAdapter
 
 from ..about import API_PREFIX
 from ..platform.dependencies import CacheDep, SessionDep
-from ..platform.errors import ErrorResponse
+from ..platform.errors import ErrorResponse, documented_errors
 from . import service
 from .schemas import ItemCreate, ItemPage, ItemRead
 from .sync import ITEMS_CACHE
@@ -16,11 +16,7 @@ ITEM_PAGE = TypeAdapter(ItemPage)
 router = APIRouter(
     prefix=f"{API_PREFIX}/market/items",
     tags=["market"],
-    responses={
-        400: {"model": ErrorResponse, "description": "The body cannot be parsed as JSON"},
-        422: {"model": ErrorResponse, "description": "The request is not valid"},
-        503: {"model": ErrorResponse, "description": "PostgreSQL is unavailable"},
-    },
+    responses=documented_errors(),
 )
 
 MAX_PAGE_SIZE = 100

@@ -11,6 +11,7 @@ import errno
 import socket
 from collections.abc import Mapping
 from http import HTTPStatus
+from typing import Any
 
 import structlog
 from fastapi import FastAPI, Request
@@ -53,6 +54,25 @@ class ErrorDetail(BaseModel):
 
 class ErrorResponse(BaseModel):
     error: ErrorDetail
+
+
+# What every API route may answer besides success, for the OpenAPI document: a body that is not
+# JSON, an invalid request, the rate limit (it covers every route), PostgreSQL or Redis down.
+COMMON_ERRORS = {
+    400: "The body cannot be parsed as JSON",
+    422: "The request is not valid",
+    429: "Too many requests",
+    503: "PostgreSQL or Redis is unavailable",
+}
+
+
+def documented_errors(own: Mapping[int, str] | None = None) -> dict[int | str, dict[str, Any]]:
+    """A router's `responses=`: the common errors and its own (status -> description)."""
+    descriptions = {**COMMON_ERRORS, **(own or {})}
+    return {
+        status: {"model": ErrorResponse, "description": description}
+        for status, description in sorted(descriptions.items())
+    }
 
 
 def _request_id(scope: Scope) -> str | None:

@@ -5,7 +5,7 @@ from fastapi.responses import JSONResponse
 
 from ..about import API_PREFIX
 from ..platform.dependencies import SessionDep
-from ..platform.errors import ErrorResponse, error_response
+from ..platform.errors import ErrorResponse, documented_errors, error_response
 from ..platform.rate_limit import enforce, get_rate_limiter
 from ..platform.resources import get_resources
 from . import service
@@ -15,12 +15,7 @@ from .schemas import LoginRequest, RefreshRequest, RegisterRequest, TokenRespons
 router = APIRouter(
     prefix=f"{API_PREFIX}/auth",
     tags=["auth"],
-    responses={
-        400: {"model": ErrorResponse, "description": "The body cannot be parsed as JSON"},
-        422: {"model": ErrorResponse, "description": "The request is not valid"},
-        429: {"model": ErrorResponse, "description": "Too many requests"},
-        503: {"model": ErrorResponse, "description": "PostgreSQL or Redis is unavailable"},
-    },
+    responses=documented_errors(),
 )
 UNAUTHORIZED: dict[int | str, dict[str, Any]] = {
     401: {"model": ErrorResponse, "description": "Not authenticated"}

@@ -14,7 +14,7 @@ from ..about import API_PREFIX
 from ..accounts.dependencies import CurrentUser
 from ..accounts.models import User
 from ..platform.dependencies import SessionDep
-from ..platform.errors import ErrorResponse
+from ..platform.errors import ErrorResponse, documented_errors
 from ..platform.idempotency import (
     HEADER,
     OPENAPI_PARAMETER,
@@ -33,13 +33,9 @@ from .schemas import BalanceRead, EntryPage, EntryRead, MoneyMove, PurchaseReque
 router = APIRouter(
     prefix=f"{API_PREFIX}/wallet",
     tags=["wallet"],
-    responses={
-        400: {"model": ErrorResponse, "description": "Malformed JSON or Idempotency-Key"},
-        401: {"model": ErrorResponse, "description": "Not authenticated"},
-        422: {"model": ErrorResponse, "description": "The request is not valid"},
-        429: {"model": ErrorResponse, "description": "Too many requests"},
-        503: {"model": ErrorResponse, "description": "PostgreSQL or Redis is unavailable"},
-    },
+    responses=documented_errors(
+        {400: "Malformed JSON or Idempotency-Key", 401: "Not authenticated"}
+    ),
 )
 MONEY_MOVE_RESPONSES: dict[int | str, dict[str, Any]] = {
     409: {"model": ErrorResponse, "description": "Insufficient funds, or key in flight"},
