@@ -231,6 +231,14 @@ ANSWER_CHANGES: dict[str, tuple[str | bool, str | bool]] = {
 }
 
 
+# Answers a user changes together: the recorded example_domain=true is refused once auth is
+# off (the wallet belongs to users), and stays false when auth comes back unless answered.
+COMPANIONS: dict[tuple[str, str | bool], Answers] = {
+    ("auth", False): {"example_domain": False},
+    ("auth", True): {"example_domain": True},
+}
+
+
 @pytest.mark.parametrize(("question", "values"), ANSWER_CHANGES.items(), ids=ANSWER_CHANGES)
 def test_changing_an_answer_gives_the_files_of_a_fresh_render(
     template_repo: Path,
@@ -244,10 +252,11 @@ def test_changing_an_answer_gives_the_files_of_a_fresh_render(
     commit_all(project, "Render")
 
     for value in (second, first):
-        update(project, HEAD_TAG, {question: value})
+        answers = {question: value, **COMPANIONS.get((question, value), {})}
+        update(project, HEAD_TAG, answers)
 
         assert_merged_cleanly(project)
-        fresh = render(template_repo, tmp_path / f"fresh-{value}", {question: value}, HEAD_TAG)
+        fresh = render(template_repo, tmp_path / f"fresh-{value}", answers, HEAD_TAG)
         assert tree(project) == tree(fresh), f"{question}={value}"
         commit_all(project, f"{question}={value}")
         # The files are exactly a fresh render's: when tests/test_project.py already runs the
