@@ -5,7 +5,7 @@ from fastapi import APIRouter, HTTPException, Query, Response, status
 from pydantic import TypeAdapter
 
 from ..about import API_PREFIX
-from ..platform.dependencies import CacheDep, SessionDep
+from ..platform.dependencies import CacheDep, SessionDep, SessionFactoryDep
 from ..platform.errors import ErrorResponse, documented_errors
 from . import service
 from .schemas import ItemCreate, ItemPage, ItemRead
@@ -26,17 +26,19 @@ MAX_OFFSET = 10_000
 
 @router.get("", response_model=ItemPage)
 async def list_items(
-    session: SessionDep,
+    sessions: SessionFactoryDep,
     cache: CacheDep,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = 50,
     offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> Response:
-    # Served from Redis; PostgreSQL is read on a miss, or when Redis is down.
+    # Served from Redis; PostgreSQL is read on a miss, or when Redis is down: a hit opens no
+    # session at all.
     async def load() -> ItemPage:
-        items = await service.list_items(session, limit=limit, offset=offset)
-        return ItemPage(
-            items=[ItemRead.model_validate(item) for item in items], limit=limit, offset=offset
-        )
+        async with sessions() as session:
+            items = await service.list_items(session, limit=limit, offset=offset)
+            return ItemPage(
+                items=[ItemRead.model_validate(item) for item in items], limit=limit, offset=offset
+            )
 
     # The page is validated when it is stored; a hit is sent as stored, never decoded and
     # re-encoded (the hot path of the service: most reads are hits).

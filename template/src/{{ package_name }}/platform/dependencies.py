@@ -3,14 +3,18 @@
 The request's session is the unit of work: `SessionDep` opens a transaction, the route and the
 services it calls only add and flush, and the dependency commits once the route returns. Its
 scope is "function", so the commit happens before the response is sent: a client never sees
-success for a write that did not commit.
+success for a write that did not commit. A route that usually answers without PostgreSQL (a
+cached read) takes `SessionFactoryDep` instead and opens a session only when it needs one.
+
+Every dependency here is `async def`: FastAPI runs a plain `def` dependency in a worker thread,
+a thread hand-off per request for what is an attribute read.
 """
 
 from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import Depends, Request
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from .cache import ReadCache
 from .resources import get_resources
@@ -24,7 +28,14 @@ async def _request_session(request: Request) -> AsyncIterator[AsyncSession]:
 SessionDep = Annotated[AsyncSession, Depends(_request_session, scope="function")]
 
 
-def _cache(request: Request) -> ReadCache:
+async def _session_factory(request: Request) -> async_sessionmaker[AsyncSession]:
+    return get_resources(request).session_factory
+
+
+SessionFactoryDep = Annotated[async_sessionmaker[AsyncSession], Depends(_session_factory)]
+
+
+async def _cache(request: Request) -> ReadCache:
     return get_resources(request).cache
 
 

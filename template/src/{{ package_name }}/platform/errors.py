@@ -23,9 +23,7 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.exceptions import HTTPException
-from starlette.types import Receive, Scope, Send
-
-from .asgi import HTTPMiddleware, RecordingSend
+from starlette.types import Scope
 
 logger = structlog.stdlib.get_logger(__name__)
 
@@ -153,7 +151,7 @@ def is_dependency_unavailable(exc: BaseException) -> bool:
 
 async def _dependency_error(request: Request, exc: Exception) -> JSONResponse:
     if not is_dependency_unavailable(exc):
-        raise exc  # UnhandledErrorMiddleware turns it into a logged 500
+        raise exc  # the request context (request_context.py) answers it with a logged 500
     logger.warning("dependency_unavailable", error_type=type(exc).__name__)
     return error_response(
         _request_id(request.scope),
@@ -178,21 +176,11 @@ def install_error_handlers(app: FastAPI) -> None:
         app.exception_handler(exc_type)(_dependency_error)
 
 
-class UnhandledErrorMiddleware(HTTPMiddleware):
-    """Turns an exception no handler took into a logged 500 in the standard error shape."""
-
-    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
-        response_so_far = RecordingSend(send)
-        try:
-            await self.app(scope, receive, response_so_far)
-        except Exception:
-            logger.exception("unhandled_error")
-            if response_so_far.started:  # too late for a clean error: the connection is dropped
-                raise
-            response = error_response(
-                _request_id(scope),
-                500,
-                "internal_error",
-                "The server failed to handle this request; it has been logged.",
-            )
-            await response(scope, receive, send)
+def internal_error_response(request_id: str | None) -> JSONResponse:
+    """The last-resort 500 for an exception no handler took; the request context sends it."""
+    return error_response(
+        request_id,
+        500,
+        "internal_error",
+        "The server failed to handle this request; it has been logged.",
+    )

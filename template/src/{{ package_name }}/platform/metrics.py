@@ -7,8 +7,6 @@ metrics register on `app_metrics.registry` too. The alert rules (ops/prometheus/
 and the dashboard (ops/grafana/dashboards/) query these names: rename one there too.
 """
 
-import time
-
 from fastapi import APIRouter, Request, Response
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -22,14 +20,15 @@ from prometheus_client.gc_collector import GCCollector
 from prometheus_client.platform_collector import PlatformCollector
 from prometheus_client.process_collector import ProcessCollector
 from sqlalchemy.pool import QueuePool
-from starlette.types import ASGIApp, Receive, Scope, Send
 
-from .asgi import HTTPMiddleware, RecordingSend
-from .request_context import route_template
+from .app_state import app_state
 from .resources import Resources
 
 # Seconds; dense where a healthy API answers (5-500 ms), sparse beyond.
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+
+# The time series one request updates: its count, its latency and, for a 5xx, its error count.
+RequestSeries = tuple[Counter, Histogram, Counter | None]
 
 
 class AppMetrics:
@@ -57,6 +56,7 @@ class AppMetrics:
             buckets=LATENCY_BUCKETS,
             registry=self.registry,
         )
+        self._request_series: dict[tuple[str, str, int], RequestSeries] = {}
         self.in_flight = Gauge(
             "http_requests_in_flight",
             "HTTP requests being handled now.",
@@ -87,6 +87,24 @@ class AppMetrics:
             registry=self.registry,
         )
 
+    def observe_request(self, method: str, route: str, status: int, seconds: float) -> None:
+        """Count one answered request (the request context calls it for every request)."""
+        key = (method, route, status)
+        series = self._request_series.get(key)
+        if series is None:
+            # `labels()` hashes and locks on every call; the children it returns are stable, and
+            # their number is bounded: route templates, not raw paths, times methods and statuses.
+            series = self._request_series[key] = (
+                self.requests.labels(method, route, str(status)),
+                self.latency.labels(method, route),
+                self.errors.labels(method, route) if status >= 500 else None,
+            )
+        requests, latency, errors = series
+        requests.inc()
+        latency.observe(seconds)
+        if errors is not None:
+            errors.inc()
+
     def observe_pool(self, resources: Resources) -> None:
         pool, settings = resources.engine.pool, resources.settings
         self.pool_limit.set(settings.db_pool_size + settings.db_max_overflow)
@@ -94,26 +112,6 @@ class AppMetrics:
         if isinstance(pool, QueuePool):
             self.pool_in_use.set(pool.checkedout())
             self.pool_idle.set(pool.checkedin())
-
-
-class MetricsMiddleware(HTTPMiddleware):
-    def __init__(self, app: ASGIApp, metrics: AppMetrics) -> None:
-        super().__init__(app)
-        self.metrics = metrics
-
-    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
-        started = time.perf_counter()
-        response = RecordingSend(send)
-        self.metrics.in_flight.inc()
-        try:
-            await self.app(scope, receive, response)
-        finally:
-            self.metrics.in_flight.dec()
-            method, route = scope["method"], route_template(scope)
-            self.metrics.requests.labels(method, route, str(response.status)).inc()
-            self.metrics.latency.labels(method, route).observe(time.perf_counter() - started)
-            if response.status >= 500:
-                self.metrics.errors.labels(method, route).inc()
 
 
 def metrics_router(app_metrics: AppMetrics) -> APIRouter:
@@ -131,8 +129,4 @@ def metrics_router(app_metrics: AppMetrics) -> APIRouter:
 
 
 def get_app_metrics(request: Request) -> AppMetrics:
-    app_metrics = getattr(request.app.state, "metrics", None)
-    if not isinstance(app_metrics, AppMetrics):  # a wiring error, not a runtime condition
-        msg = "app.state.metrics is not set: build the app with create_app()"
-        raise TypeError(msg)
-    return app_metrics
+    return app_state(request.scope, "metrics", AppMetrics)

@@ -12,6 +12,9 @@
 - A rejection is a 429 with `Retry-After` and the `RateLimit` / `RateLimit-Policy` headers of
   draft-ietf-httpapi-ratelimit-headers-08: `RateLimit-Policy: "login";q=5;w=60` and
   `RateLimit: "login";r=0;t=42`.
+- Counting is the `limits` sliding window counter: two counters per caller and policy (this
+  window's and the previous one's, weighted by overlap), so each check is O(1) in Redis time and
+  memory whatever the limit. A moving window would keep one list entry per request counted.
 - Redis unreachable: a policy fails open (the request goes on) unless it is `fail_closed`, then
   the request is a 503 with `Retry-After`. Both outcomes are counted.
 """
@@ -25,7 +28,7 @@ import structlog
 from fastapi import Depends, HTTPException, Request
 from limits import RateLimitItem, parse
 from limits.aio.storage import RedisStorage
-from limits.aio.strategies import MovingWindowRateLimiter
+from limits.aio.strategies import SlidingWindowCounterRateLimiter
 from prometheus_client import CollectorRegistry, Counter
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
@@ -33,9 +36,10 @@ from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ..settings import Settings
+from .app_state import app_state
 from .asgi import HTTPMiddleware
 from .errors import error_response
-from .resources import get_resources
+from .resources import Resources, get_resources
 from .tokens import InvalidTokenError, access_token_subject, bearer_token
 
 EXEMPT_PATH_PREFIXES = ("/health/", "/metrics")
@@ -100,10 +104,10 @@ class RateLimiter:
             ["policy", "outcome"],
             registry=registry,
         )
-        self._strategy: MovingWindowRateLimiter | None = None
+        self._strategy: SlidingWindowCounterRateLimiter | None = None
         self._redis: Redis | None = None
 
-    def _strategy_for(self, redis: Redis) -> MovingWindowRateLimiter:
+    def _strategy_for(self, redis: Redis) -> SlidingWindowCounterRateLimiter:
         # Counters go through the service's own Redis pool (timeouts, retries, TLS, password).
         if self._strategy is None or self._redis is not redis:
             options: dict[str, Any] = {"connection_pool": redis.connection_pool}
@@ -113,7 +117,7 @@ class RateLimiter:
                 key_prefix=self.settings.rate_limit_key_prefix,
                 **options,
             )
-            self._strategy, self._redis = MovingWindowRateLimiter(storage), redis
+            self._strategy, self._redis = SlidingWindowCounterRateLimiter(storage), redis
         return self._strategy
 
     async def hit(self, redis: Redis, policy: Policy, identity: str) -> Decision | None:
@@ -148,11 +152,7 @@ class RateLimiter:
 
 
 def get_rate_limiter(request: Request) -> RateLimiter:
-    limiter = request.app.state.rate_limiter
-    if not isinstance(limiter, RateLimiter):  # a wiring error, not a runtime condition
-        msg = "no rate limiter on app.state: create the app with create_app()"
-        raise TypeError(msg)
-    return limiter
+    return app_state(request.scope, "rate_limiter", RateLimiter)
 
 
 async def enforce(request: Request, policy: Policy, identity: str) -> None:
@@ -192,7 +192,7 @@ class RateLimitMiddleware(HTTPMiddleware):
         if not self.limiter.enabled or scope["path"].startswith(EXEMPT_PATH_PREFIXES):
             await self.app(scope, receive, send)
             return
-        redis = get_resources(Request(scope)).redis
+        redis = app_state(scope, "resources", Resources).redis
         decision = await self.limiter.hit(redis, self.limiter.default, self.limiter.identity(scope))
         if decision is None:
             await self.app(scope, receive, send)

@@ -22,6 +22,7 @@ from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from ..settings import Settings, load_settings
+from .app_state import app_state
 from .cache import ReadCache
 from .db import create_engine, create_session_factory
 from .http_client import OutboundClient, outbound_services
@@ -150,8 +151,4 @@ def lifespan(
 
 
 def get_resources(request: Request) -> Resources:
-    resources = request.app.state.resources
-    if not isinstance(resources, Resources):  # a wiring error, not a runtime condition
-        msg = "application resources are not open: run the app inside its lifespan"
-        raise TypeError(msg)
-    return resources
+    return app_state(request.scope, "resources", Resources)

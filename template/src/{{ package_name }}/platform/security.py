@@ -1,4 +1,5 @@
-"""HTTP hardening, as pure ASGI middleware: `http_hardening(settings)` lists it in order.
+"""HTTP hardening, as pure ASGI middleware, in two groups the app places around its request
+context: `security_headers(settings)` outermost, `request_guards(settings)` inside.
 
 - Forwarded headers (X-Forwarded-For/-Proto) rewrite the client address and scheme only when
   the connection comes from TRUSTED_PROXIES (uvicorn's ProxyHeadersMiddleware, run here rather
@@ -109,12 +110,17 @@ def hsts_value(settings: Settings) -> str | None:
     return f"{value}; includeSubDomains" if settings.hsts_include_subdomains else value
 
 
-def http_hardening(settings: Settings) -> list[Middleware]:
-    """The hardening middleware, outermost first; layers a setting turns off are left out."""
+def security_headers(settings: Settings) -> Middleware:
+    """Outermost in the app: every response gets the headers, the last-resort 500 included."""
+    return Middleware(SecurityHeadersMiddleware, hsts=hsts_value(settings))
+
+
+def request_guards(settings: Settings) -> list[Middleware]:
+    """The layers that check or rewrite a request, outermost first; those a setting turns off
+    are left out. Inside the request context: their refusals carry a request id and are counted."""
     stack: list[Middleware] = []
     if settings.trusted_proxies:
         stack.append(Middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxies))
-    stack.append(Middleware(SecurityHeadersMiddleware, hsts=hsts_value(settings)))
     if "*" not in settings.allowed_hosts:
         stack.append(Middleware(TrustedHostMiddleware, allowed_hosts=settings.allowed_hosts))
     if settings.enforce_https and not settings.behind_tls_proxy:
@@ -123,3 +129,8 @@ def http_hardening(settings: Settings) -> list[Middleware]:
         stack.append(cors_middleware(settings.cors_origins, settings.cors_allow_credentials))
     stack.append(Middleware(BodyLimitMiddleware, max_body_bytes=settings.max_body_bytes))
     return stack
+
+
+def http_hardening(settings: Settings) -> list[Middleware]:
+    """Every hardening layer, outermost first (the app puts its request context in between)."""
+    return [security_headers(settings), *request_guards(settings)]

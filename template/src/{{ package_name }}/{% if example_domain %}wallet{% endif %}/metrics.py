@@ -3,6 +3,7 @@
 from fastapi import Request
 from prometheus_client import CollectorRegistry, Counter
 
+from ..platform.app_state import app_state
 from ..platform.idempotency import IdempotencyMetrics
 
 
@@ -23,8 +24,4 @@ class WalletMetrics:
 
 
 def get_wallet_metrics(request: Request) -> WalletMetrics:
-    metrics = getattr(request.app.state, "wallet_metrics", None)
-    if not isinstance(metrics, WalletMetrics):  # a wiring error, not a runtime condition
-        msg = "app.state.wallet_metrics is not set: build the app with create_app()"
-        raise TypeError(msg)
-    return metrics
+    return app_state(request.scope, "wallet_metrics", WalletMetrics)
