@@ -31,7 +31,7 @@ def instrument_queries(engine: AsyncEngine, duration: Histogram, slow_threshold_
     """Observe every statement on `engine` in `duration`; log those over the threshold."""
 
     def before(connection: Connection, *_: Any) -> None:
-        # A stack, because a statement's events may nest (e.g. pre-ping inside a checkout).
+        # A stack, because a statement's events may nest (a statement run from another's event).
         connection.info.setdefault(_STARTED, []).append(time.perf_counter())
 
     def after(connection: Connection, _cursor: Any, statement: str, *_: Any) -> None:

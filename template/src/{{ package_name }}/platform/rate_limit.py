@@ -40,7 +40,7 @@ from .app_state import app_state
 from .asgi import HTTPMiddleware
 from .errors import error_response
 from .resources import Resources, get_resources
-from .tokens import InvalidTokenError, access_token_subject, bearer_token
+from .tokens import InvalidTokenError, bearer_token, request_token_subject
 
 EXEMPT_PATH_PREFIXES = ("/health/", "/metrics")
 
@@ -144,7 +144,7 @@ class RateLimiter:
         token = bearer_token(Headers(scope=scope).get("authorization"))
         if token is not None:
             try:
-                return f"user:{access_token_subject(self.settings, token)}"
+                return f"user:{request_token_subject(scope, self.settings, token)}"
             except InvalidTokenError:
                 pass  # an invalid token is not an identity: count it against the address
         client = scope.get("client")

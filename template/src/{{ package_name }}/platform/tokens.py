@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import jwt
+from starlette.types import Scope
 
 from ..settings import Settings
 
@@ -59,6 +60,19 @@ def access_token_subject(settings: Settings, token: str) -> str:
     if claims.get("typ") != "access" or not isinstance(subject, str):
         msg = "not an access token"
         raise InvalidTokenError(msg)
+    return subject
+
+
+def request_token_subject(scope: Scope, settings: Settings, token: str) -> str:
+    """`access_token_subject`, verified once per request: the rate limiter (who is calling?) and
+    the route's user dependency both ask, and a verification is a signature check."""
+    state = scope.setdefault("state", {})
+    verified = state.get("verified_access_token")
+    if verified is not None and verified[0] == token:
+        subject: str = verified[1]
+        return subject
+    subject = access_token_subject(settings, token)
+    state["verified_access_token"] = (token, subject)
     return subject
 
 

@@ -7,7 +7,7 @@ from fastapi import Depends, HTTPException, Request, status
 
 from ..platform.dependencies import SessionDep
 from ..platform.resources import get_resources
-from ..platform.tokens import InvalidTokenError, access_token_subject, bearer_token
+from ..platform.tokens import InvalidTokenError, bearer_token, request_token_subject
 from . import service
 from .models import User
 
@@ -23,7 +23,7 @@ async def _current_user(request: Request, session: SessionDep) -> User:
     if token is None:
         raise unauthorized("Send an access token: Authorization: Bearer <token>.")
     try:
-        subject = access_token_subject(get_resources(request).settings, token)
+        subject = request_token_subject(request.scope, get_resources(request).settings, token)
         user_id = UUID(subject)
     except (InvalidTokenError, ValueError):
         raise unauthorized("The access token is invalid or expired.") from None
