@@ -52,7 +52,8 @@ def format_mix(mix: Mix) -> str:
     processes = f"{mix.processes} processes" if mix.processes > 1 else "one process"
     lines = [
         f"\nMixed scenario: the rendered `loadtests/locustfile.py`, {mix.users} users "
-        f"({processes}), {mix.seconds} s after a ramp, against the same service\n",
+        f"({processes}), {mix.seconds} s after a {mix.ramp_seconds} s ramp, against the same "
+        "service\n",
         "| scenario | req/s | p50 ms | p95 ms | p99 ms | errors | cache hit | Locust CPU "
         "| server CPU |",
         "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
@@ -118,7 +119,8 @@ runs), headless against the same service: browsing and item reads mostly (the ma
 `/auth/me`, wallet reads, top-ups, purchases and withdrawals with replays, and now and then a
 login or a registration (weight 1 each of 84 in the locustfile), each paying a full password
 hash, besides the login every user makes when it starts. Every user sends 2.5
-requests a second; users are started over 10 s and the statistics restart once all run. The
+requests a second; users are started over `--mix-ramp` seconds, each logging in, and the
+statistics restart once all are started (logins still queued then are measured). The
 cache hit ratio comes from the service's `/metrics`, over the whole run. Locust's CPU is summed
 over its processes: one near 100% of a core is the limit. Locust shares the 2 cores with the
 server, PostgreSQL and Redis, and the password hashes of logins and registrations take both
@@ -133,6 +135,6 @@ ratio above 90%.
 ![throughput ratio to bare FastAPI]({chart})
 
 Reproduce: `make bench` (`BENCH_ARGS="--seconds 10 --rounds 5"` for steadier figures;
-`--mix-users`, `--mix-processes` for the Locust mix). It installs wrk with apt-get when it is
-missing and you are root.
+`--mix-users`, `--mix-processes`, `--mix-ramp` for the Locust mix). It installs wrk with
+apt-get when it is missing and you are root.
 """

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from client import call
-from locust_mix import DEFAULT_USERS, MixOptions, run_mix
+from locust_mix import DEFAULT_RAMP_SECONDS, DEFAULT_USERS, MixOptions, run_mix
 from report import Row, describe_withdrawals, format_mix, format_table, write_report
 from withdrawals import funded_withdrawals, paid_withdrawals
 from wrk import BENCH, Request, Sample, ensure_wrk, measure, median_sample
@@ -116,6 +116,8 @@ def parse_arguments() -> argparse.Namespace:
     mix = parser.add_argument_group("the mixed scenario (the rendered project's Locust file)")
     mix.add_argument("--mix-users", type=int, default=DEFAULT_USERS, help="2.5 requests/s each")
     mix.add_argument("--mix-processes", type=int, default=1, help="Locust's --processes")
+    mix.add_argument("--mix-ramp", type=int, default=DEFAULT_RAMP_SECONDS,
+                     help="seconds to start the users in, before the measured run")  # fmt: skip
     return parser.parse_args()
 
 
@@ -149,8 +151,9 @@ def main() -> int:
             # Only the withdrawal row has paid anything out so far.
             paid = paid_withdrawals(service)
             storm = login_storm(wrk, service, pid, endpoints[LOGIN], args)
-            mix_options = MixOptions(args.mix_users, args.mix_processes,
-                                     args.rounds * args.seconds, SEED_USERS)  # fmt: skip
+            mix_seconds = args.rounds * args.seconds  # as long as each row's rounds together
+            mix_options = MixOptions(args.mix_users, args.mix_processes, mix_seconds,
+                                     args.mix_ramp, SEED_USERS)  # fmt: skip
             mix = run_mix(project, service, pid, mix_options, BUILD)
     withdrawals = next(sample for name, sample, _ in rows if name == WITHDRAWAL)
     text = (
