@@ -103,7 +103,8 @@ and measured in interleaved rounds with wrk from Debian. The ratio to the bare a
 the same run, is the result: absolute figures move with the machine and its neighbours, ratios
 much less. The generator's CPU is listed: near 100% of a core, it and not the server is the limit.
 Rate limits stay on, raised so that wrk's single address is not refused (429). The login storm
-measures `/health/live` with 4 connections, alone and while another wrk sends logins.
+measures `/health/live` with 4 connections, alone (once the logins the login row left queued are
+done) and while another wrk sends logins.
 
 The withdrawal row sends `POST /api/v1/wallet/withdrawals` of 0.01 with a new `Idempotency-Key`
 per request, so every request is a real money move (lock the wallet row, append a ledger entry,

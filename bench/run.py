@@ -28,7 +28,7 @@ from client import call
 from locust_mix import DEFAULT_RAMP_SECONDS, DEFAULT_USERS, MixOptions, run_mix
 from report import Row, describe_withdrawals, format_mix, format_table, write_report
 from withdrawals import funded_withdrawals, paid_withdrawals
-from wrk import BENCH, Request, Sample, ensure_wrk, measure, median_sample
+from wrk import BENCH, Request, Sample, cpu_seconds, ensure_wrk, measure, median_sample
 
 ROOT = BENCH.parent
 BUILD = ROOT / "build" / "bench"
@@ -154,6 +154,7 @@ def main() -> int:
             mix_seconds = args.rounds * args.seconds  # as long as each row's rounds together
             mix_options = MixOptions(args.mix_users, args.mix_processes, mix_seconds,
                                      args.mix_ramp, SEED_USERS)  # fmt: skip
+            wait_until_quiet(pid)  # the storm's last logins
             mix = run_mix(project, service, pid, mix_options, BUILD)
     withdrawals = next(sample for name, sample, _ in rows if name == WITHDRAWAL)
     text = (
@@ -186,6 +187,17 @@ def requests_to_measure(service: str, withdrawing_users: int) -> dict[str, Reque
     }
 
 
+def wait_until_quiet(pid: int, limit_seconds: float = 60) -> None:
+    """Wait for the server to finish what earlier loads left queued: wrk stops sending, but the
+    logins it sent last still wait for a hashing thread, and an "idle" probe would measure them."""
+    deadline = time.monotonic() + limit_seconds
+    while time.monotonic() < deadline:
+        before = cpu_seconds(pid)
+        time.sleep(0.5)
+        if cpu_seconds(pid) - before < 0.05:  # under 10% of a core
+            return
+
+
 @dataclass(frozen=True)
 class Storm:
     idle: Sample
@@ -213,6 +225,7 @@ def login_storm(
     live = Request("/health/live")
     # Few connections: a probe's view, not a second load.
     probe_connections = 4
+    wait_until_quiet(pid)
     idle = measure(wrk, service, live, pid, args.seconds, probe_connections, BUILD)
     script = BUILD / "wrk-login-storm.lua"
     script.write_text(login.lua(), encoding="utf-8")
