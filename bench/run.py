@@ -5,20 +5,17 @@ migrates them and seeds 10,000 users with the service's `seed` command, serves t
 a 5-line FastAPI app with the same uvicorn settings (one worker each), and drives both with wrk
 from Debian. Rounds interleave baseline and service so that a noisy neighbour slows both;
 ratios, not absolute figures, are the result. The generator's CPU is measured too: a generator
-near 100% of a core caps the numbers. Logins, an authenticated read and a login storm (the p95
-of /health/live while logins run) are measured as well. Loads only target 127.0.0.1 and stop by
-themselves.
+near 100% of a core caps the numbers. Logins, an authenticated read, idempotent withdrawals and
+a login storm (the p95 of /health/live while logins run) are measured as well, then the rendered
+project's own Locust scenario runs against the same service (locust_mix.py). Loads only target
+127.0.0.1 and stop by themselves.
 """
 
 import argparse
 import contextlib
 import json
 import os
-import platform
-import re
-import shutil
 import socket
-import statistics
 import subprocess
 import sys
 import time
@@ -26,20 +23,19 @@ import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-ROOT = Path(__file__).resolve().parents[1]
-BENCH = ROOT / "bench"
+from client import call
+from locust_mix import DEFAULT_RAMP_SECONDS, DEFAULT_USERS, MixOptions, run_mix
+from report import Row, describe_withdrawals, format_mix, format_table, write_report
+from withdrawals import funded_withdrawals, paid_withdrawals
+from wrk import BENCH, Request, Sample, cpu_seconds, ensure_wrk, measure, median_sample
+
+ROOT = BENCH.parent
 BUILD = ROOT / "build" / "bench"
-REPORT = ROOT / "docs" / "benchmarks.md"
-CHART = ROOT / "docs" / "benchmarks.png"
-LINE = re.compile(
-    r"BENCH requests=(\d+) seconds=([\d.]+) p50=([\d.]+) p95=([\d.]+) p99=([\d.]+) errors=(\d+)"
-)
 # X1: the service is measured against the data set of a 10,000-user service (`seed`).
 SEED_USERS = 10_000
 SEED_PASSWORD = "seeded-load-test-password"  # the rendered seed command's default
-SEED_EMAIL = "seed-user-1@example.com"
+SEED_EMAIL = "seed-user-{number}@example.com"
 # Every wrk connection comes from 127.0.0.1: the per-client limits would answer with 429s after a
 # few requests. Raised, not turned off, so that each request still pays the limiter's Redis trip.
 LOAD_TEST_LIMITS = {
@@ -54,60 +50,14 @@ LOAD_TEST_LIMITS = {
     # A loaded server logs every slow statement: that output would cost more than it tells here.
     "DB_SLOW_QUERY_THRESHOLD_MS": "60000",
 }
-
-
-@dataclass(frozen=True)
-class Request:
-    """What wrk sends; written into its Lua script next to the reporter."""
-
-    path: str
-    method: str = "GET"
-    body: str = ""
-    headers: tuple[tuple[str, str], ...] = ()
-
-    def lua(self) -> str:
-        lines = [f'wrk.method = "{self.method}"']
-        if self.body:
-            lines += [
-                f"wrk.body = [[{self.body}]]",
-                'wrk.headers["Content-Type"] = "application/json"',
-            ]
-        lines += [f'wrk.headers["{name}"] = "{value}"' for name, value in self.headers]
-        return "\n".join(lines) + "\n" + (BENCH / "percentiles.lua").read_text()
-
-
-@dataclass
-class Sample:
-    rps: float
-    p50: float
-    p95: float
-    p99: float
-    errors: int
-    generator_cpu: float  # percent of one core
-    server_cpu: float
+LOGIN = "POST /api/v1/auth/login (one password verification)"
+WITHDRAWAL = "POST /api/v1/wallet/withdrawals (new Idempotency-Key each)"
 
 
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
-
-
-def cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def ensure_wrk() -> str:
-    if found := shutil.which("wrk"):
-        return found
-    if os.geteuid() != 0:
-        sys.exit("wrk is missing: sudo apt-get install wrk")
-    subprocess.run(["apt-get", "install", "-y", "-qq", "wrk"], check=False, capture_output=True)
-    if not shutil.which("wrk"):
-        subprocess.run(["apt-get", "update", "-qq"], check=True, capture_output=True)
-        subprocess.run(["apt-get", "install", "-y", "-qq", "wrk"], check=True, capture_output=True)
-    return shutil.which("wrk") or sys.exit("wrk could not be installed")
 
 
 def render() -> Path:
@@ -136,13 +86,6 @@ def prepare_database(project: Path, env: dict[str, str], package: str) -> None:
                    cwd=project, env=env, check=True, capture_output=True)  # fmt: skip
 
 
-def call(url: str, body: dict[str, str] | None = None) -> Any:
-    data = json.dumps(body).encode() if body is not None else None
-    request = urllib.request.Request(url, data=data, headers={"Content-Type": "application/json"})
-    with urllib.request.urlopen(request, timeout=30) as response:
-        return json.load(response)
-
-
 @contextlib.contextmanager
 def serve(project: Path, app: str, env: dict[str, str], app_dir: Path) -> Iterator[tuple[str, int]]:
     port = free_port()
@@ -165,50 +108,21 @@ def serve(project: Path, app: str, env: dict[str, str], app_dir: Path) -> Iterat
         server.wait(timeout=30)
 
 
-def measure(
-    wrk: str, base: str, request: Request, server_pid: int, seconds: int, connections: int
-) -> Sample:
-    script = BUILD / f"wrk-{abs(hash(request))}.lua"
-    script.write_text(request.lua(), encoding="utf-8")
-    command = [wrk, "-t1", f"-c{connections}", f"-d{seconds}s", "-s", str(script),
-               base + request.path]  # fmt: skip
-    server_before = cpu_seconds(server_pid)
-    started = time.monotonic()
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
-    generator = 0.0
-    with contextlib.suppress(OSError):
-        while process.poll() is None:
-            generator = cpu_seconds(process.pid)
-            time.sleep(0.2)
-    output = process.stdout.read() if process.stdout else ""
-    elapsed = time.monotonic() - started
-    match = LINE.search(output)
-    if not match:
-        sys.exit(f"wrk printed no result for {request.path}:\n{output}")
-    requests, duration, p50, p95, p99, errors = match.groups()
-    return Sample(
-        rps=int(requests) / float(duration), p50=float(p50), p95=float(p95), p99=float(p99),
-        errors=int(errors), generator_cpu=100 * generator / elapsed,
-        server_cpu=100 * (cpu_seconds(server_pid) - server_before) / elapsed,
-    )  # fmt: skip
-
-
-def median_sample(samples: list[Sample]) -> Sample:
-    def middle(name: str) -> float:
-        return statistics.median(getattr(sample, name) for sample in samples)
-
-    return Sample(middle("rps"), middle("p50"), middle("p95"), middle("p99"),
-                  sum(sample.errors for sample in samples), middle("generator_cpu"),
-                  middle("server_cpu"))  # fmt: skip
-
-
-def main() -> int:
+def parse_arguments() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=int, default=5, help="length of one wrk run")
     parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds per endpoint")
     parser.add_argument("--connections", type=int, default=32)
-    args = parser.parse_args()
+    mix = parser.add_argument_group("the mixed scenario (the rendered project's Locust file)")
+    mix.add_argument("--mix-users", type=int, default=DEFAULT_USERS, help="2.5 requests/s each")
+    mix.add_argument("--mix-processes", type=int, default=1, help="Locust's --processes")
+    mix.add_argument("--mix-ramp", type=int, default=DEFAULT_RAMP_SECONDS,
+                     help="seconds to start the users in, before the measured run")  # fmt: skip
+    return parser.parse_args()
 
+
+def main() -> int:
+    args = parse_arguments()
     wrk = ensure_wrk()
     project = render()
     (package,) = [path.name for path in (project / "src").iterdir() if path.is_dir()]
@@ -216,17 +130,17 @@ def main() -> int:
         env = {**os.environ, **urls, **LOAD_TEST_LIMITS, "ENVIRONMENT": "development"}
         env.pop("VIRTUAL_ENV", None)
         prepare_database(project, env, package)
-        rows = []
+        rows: list[Row] = []
         app = f"{package}.main:app"
         with (
             serve(project, "bare_app:app", env, BENCH) as (bare, bare_pid),
             serve(project, app, env, project / "src") as (service, pid),
         ):
-            endpoints = requests_to_measure(service)
+            endpoints = requests_to_measure(service, args.connections)
             live = Request("/health/live")
 
             def run(base: str, request: Request, server: int) -> Sample:
-                return measure(wrk, base, request, server, args.seconds, args.connections)
+                return measure(wrk, base, request, server, args.seconds, args.connections, BUILD)
 
             for name, request in endpoints.items():
                 baseline, measured = [], []
@@ -234,20 +148,30 @@ def main() -> int:
                     baseline.append(run(bare, live, bare_pid))
                     measured.append(run(service, request, pid))
                 rows.append((name, median_sample(measured), median_sample(baseline)))
+            # Only the withdrawal row has paid anything out so far.
+            paid = paid_withdrawals(service)
             storm = login_storm(wrk, service, pid, endpoints[LOGIN], args)
-    table = format_table(rows, args) + storm.describe()
-    print(table)
-    write_report(table, rows)
+            mix_seconds = args.rounds * args.seconds  # as long as each row's rounds together
+            mix_options = MixOptions(args.mix_users, args.mix_processes, mix_seconds,
+                                     args.mix_ramp, SEED_USERS)  # fmt: skip
+            wait_until_quiet(pid)  # the storm's last logins
+            mix = run_mix(project, service, pid, mix_options, BUILD)
+    withdrawals = next(sample for name, sample, _ in rows if name == WITHDRAWAL)
+    text = (
+        format_table(rows, args)
+        + describe_withdrawals(withdrawals, paid, args.connections)
+        + storm.describe()
+        + format_mix(mix)
+    )
+    print(text)
+    write_report(text, rows)
     return 0
 
 
-LOGIN = "POST /api/v1/auth/login (one password verification)"
-
-
-def requests_to_measure(service: str) -> dict[str, Request]:
-    """The endpoints, with what they need from the running service: an item id, a token."""
+def requests_to_measure(service: str, withdrawing_users: int) -> dict[str, Request]:
+    """The endpoints, with what they need from the running service: an item id, tokens, money."""
     (item,) = call(f"{service}/api/v1/market/items?limit=1")["items"]
-    credentials = {"email": SEED_EMAIL, "password": SEED_PASSWORD}
+    credentials = {"email": SEED_EMAIL.format(number=1), "password": SEED_PASSWORD}
     token = call(f"{service}/api/v1/auth/login", credentials)["access_token"]
     return {
         "/health/live (full middleware stack)": Request("/health/live"),
@@ -258,8 +182,20 @@ def requests_to_measure(service: str) -> dict[str, Request]:
         "GET /api/v1/auth/me (authenticated, one row)": Request(
             "/api/v1/auth/me", headers=(("Authorization", f"Bearer {token}"),)
         ),
+        WITHDRAWAL: funded_withdrawals(service, withdrawing_users, SEED_EMAIL, SEED_PASSWORD),
         LOGIN: Request("/api/v1/auth/login", "POST", json.dumps(credentials)),
     }
+
+
+def wait_until_quiet(pid: int, limit_seconds: float = 60) -> None:
+    """Wait for the server to finish what earlier loads left queued: wrk stops sending, but the
+    logins it sent last still wait for a hashing thread, and an "idle" probe would measure them."""
+    deadline = time.monotonic() + limit_seconds
+    while time.monotonic() < deadline:
+        before = cpu_seconds(pid)
+        time.sleep(0.5)
+        if cpu_seconds(pid) - before < 0.05:  # under 10% of a core
+            return
 
 
 @dataclass(frozen=True)
@@ -289,7 +225,8 @@ def login_storm(
     live = Request("/health/live")
     # Few connections: a probe's view, not a second load.
     probe_connections = 4
-    idle = measure(wrk, service, live, pid, args.seconds, probe_connections)
+    wait_until_quiet(pid)
+    idle = measure(wrk, service, live, pid, args.seconds, probe_connections, BUILD)
     script = BUILD / "wrk-login-storm.lua"
     script.write_text(login.lua(), encoding="utf-8")
     storm = subprocess.Popen(
@@ -299,73 +236,10 @@ def login_storm(
     )  # fmt: skip
     try:
         time.sleep(1)  # the storm is under way before the probe starts
-        during = measure(wrk, service, live, pid, args.seconds, probe_connections)
+        during = measure(wrk, service, live, pid, args.seconds, probe_connections, BUILD)
     finally:
         storm.wait(timeout=args.seconds + 30)
     return Storm(idle, during)
-
-
-def write_report(table: str, rows: list[tuple[str, Sample, Sample]]) -> None:
-    """docs/benchmarks.md and its chart, so the published figures are the measured ones."""
-    import matplotlib  # the `bench` dependency group: only `make bench` needs it
-
-    matplotlib.use("Agg")
-    from matplotlib import pyplot
-
-    figure, axes = pyplot.subplots(figsize=(8, 0.6 * len(rows) + 1.2))
-    names = [name.split(" (")[0] for name, _, _ in rows]
-    ratios = [sample.rps / baseline.rps for _, sample, baseline in rows]
-    axes.barh(names[::-1], ratios[::-1], color="#4c72b0")
-    axes.axvline(1.0, color="grey", linestyle="--", linewidth=1)
-    axes.set_xlabel("throughput as a fraction of a bare FastAPI app (1.0 = as fast)")
-    figure.tight_layout()
-    figure.savefig(CHART, dpi=110)
-    machine = f"{platform.platform()}, Python {platform.python_version()}, {os.cpu_count()} cores"
-    REPORT.write_text(
-        REPORT_TEMPLATE.format(machine=machine, table=table, chart=CHART.name), encoding="utf-8"
-    )
-    print(f"\nwrote {REPORT.relative_to(ROOT)} and {CHART.relative_to(ROOT)}")
-
-
-REPORT_TEMPLATE = """# Benchmarks
-
-Written by `make bench` (bench/run.py); do not edit by hand. Machine: {machine}.
-
-The rendered default service (every middleware on, PostgreSQL and Redis local, seeded with
-10,000 users and 1,000 market items by its `seed` command) and a 5-line
-FastAPI app are served the same way (uvicorn, one worker, `LOG_LEVEL=WARNING`, no access log)
-and measured in interleaved rounds with wrk from Debian. The ratio to the bare app, measured in
-the same run, is the result: absolute figures move with the machine and its neighbours, ratios
-much less. The generator's CPU is listed: near 100% of a core, it and not the server is the limit.
-Rate limits stay on, raised so that wrk's single address is not refused (429). The login storm
-measures `/health/live` with 4 connections, alone and while another wrk sends logins.
-{table}
-
-![throughput ratio to bare FastAPI]({chart})
-
-Reproduce: `make bench` (`BENCH_ARGS="--seconds 10 --rounds 5"` for steadier figures). It
-installs wrk with apt-get when it is missing and you are root.
-"""
-
-
-def format_table(rows: list[tuple[str, Sample, Sample]], args: argparse.Namespace) -> str:
-    header = (
-        "| endpoint | req/s | p50 ms | p95 ms | p99 ms | errors | wrk CPU | server CPU "
-        "| ratio to bare FastAPI |"
-    )
-    lines = [header, "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
-    for name, sample, baseline in rows:
-        lines.append(
-            f"| {name} | {sample.rps:,.0f} | {sample.p50:.1f} | {sample.p95:.1f} "
-            f"| {sample.p99:.1f} "
-            f"| {sample.errors} | {sample.generator_cpu:.0f}% | {sample.server_cpu:.0f}% "
-            f"| {sample.rps / baseline.rps:.2f}x (bare {baseline.rps:,.0f}/s) |"
-        )
-    settings = (
-        f"\nwrk -t1 -c{args.connections}, {args.rounds} interleaved rounds of {args.seconds} s, "
-        f"one uvicorn worker each; medians\n"
-    )
-    return settings + "\n" + "\n".join(lines) + "\n"
 
 
 if __name__ == "__main__":
