@@ -15,7 +15,9 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..market import service as market
-from .models import EntryKind, LedgerEntry, Wallet
+from .models import MONEY_SCALE, EntryKind, LedgerEntry, Wallet
+
+CENT = Decimal(1).scaleb(-MONEY_SCALE)
 
 
 class InsufficientFundsError(Exception):
@@ -29,14 +31,21 @@ class UnknownItemError(Exception):
 
 
 async def _locked_wallet(session: AsyncSession, user_id: UUID) -> Wallet:
-    # Create on first use; ON CONFLICT makes two first top-ups safe.
+    # populate_existing: the locked read must overwrite any balance cached in the session.
+    query = (
+        select(Wallet)
+        .where(Wallet.user_id == user_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    if (wallet := (await session.execute(query)).scalar_one_or_none()) is not None:
+        return wallet  # every move but a user's first: one round trip
+    # Create on first use; ON CONFLICT makes two concurrent first moves safe.
     await session.execute(
         insert(Wallet).values(user_id=user_id, balance=0).on_conflict_do_nothing()
     )
-    query = select(Wallet).where(Wallet.user_id == user_id).with_for_update()
-    # populate_existing: the locked read must overwrite any balance cached in the session.
-    # Exactly one row: inserted just above, and wallets are never deleted.
-    return (await session.execute(query.execution_options(populate_existing=True))).scalar_one()
+    # Exactly one row now: inserted just above (or by the concurrent first move), never deleted.
+    return (await session.execute(query)).scalar_one()
 
 
 async def _move(
@@ -46,6 +55,8 @@ async def _move(
     amount: Decimal,
     item_id: UUID | None = None,
 ) -> LedgerEntry:
+    # As NUMERIC stores it ("5" is 5.00), so that the answer shows what the ledger holds.
+    amount = amount.quantize(CENT)
     wallet = await _locked_wallet(session, user_id)
     if wallet.balance + amount < 0:
         raise InsufficientFundsError(wallet.balance, -amount)
@@ -54,8 +65,8 @@ async def _move(
         user_id=user_id, kind=kind, amount=amount, balance_after=wallet.balance, item_id=item_id
     )
     session.add(entry)
+    # The INSERT returns the server's created_at (RETURNING): no read-back needed.
     await session.flush()
-    await session.refresh(entry)
     return entry
 
 
