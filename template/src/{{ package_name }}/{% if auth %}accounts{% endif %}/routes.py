@@ -4,7 +4,7 @@ from fastapi import APIRouter, HTTPException, Request, Response, status
 from fastapi.responses import JSONResponse
 
 from ..about import API_PREFIX
-from ..platform.dependencies import SessionDep
+from ..platform.dependencies import SessionDep, SessionFactoryDep
 from ..platform.errors import ErrorResponse, documented_errors, error_response
 from ..platform.rate_limit import enforce, get_rate_limiter
 from ..platform.resources import get_resources
@@ -49,12 +49,16 @@ async def register(data: RegisterRequest, request: Request, session: SessionDep)
 
 
 @router.post("/login", responses=UNAUTHORIZED)
-async def login(data: LoginRequest, request: Request, session: SessionDep) -> TokenResponse:
+async def login(
+    data: LoginRequest, request: Request, sessions: SessionFactoryDep, session: SessionDep
+) -> TokenResponse:
     limiter = get_rate_limiter(request)
     # Per address against password spraying, per account against guessing one password.
     await enforce(request, limiter.login_client, limiter.identity(request.scope))
     await enforce(request, limiter.login_account, f"account:{data.email}")
-    user = await service.authenticate(session, data.email, data.password)
+    # `session` (the unit of work that issues the tokens) opens no connection before its first
+    # statement, after the password check.
+    user = await service.authenticate(sessions, data.email, data.password)
     if user is None:
         raise unauthorized("The e-mail or the password is wrong.")
     settings = get_resources(request).settings

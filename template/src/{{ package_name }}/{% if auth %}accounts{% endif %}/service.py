@@ -1,5 +1,10 @@
 """Accounts: registration, credentials, refresh-token sessions. Takes a session, knows no HTTP.
 
+Password hashing is slow and may wait behind other logins for the hashing pool: it never runs
+while a database connection is held, or a login storm would hold the whole pool and starve
+every other request. Registration hashes before its first statement; a login reads the user in
+a short session of its own, then verifies with no connection held.
+
 Refresh tokens are random, stored as their sha256, and single-use: each refresh revokes the
 token it was given and issues the next one of the same family. Presenting a revoked token
 again means it was stolen (or replayed): the whole family is revoked, logging out both holders.
@@ -14,7 +19,7 @@ from uuid import UUID
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from ..platform import passwords
 from ..platform.tokens import create_access_token
@@ -39,9 +44,10 @@ def _digest(token: str) -> str:
 
 
 async def register(session: AsyncSession, email: str, password: str) -> User:
+    password_hash = await passwords.hash_password(password)  # before the first statement
     if await session.scalar(select(User.id).where(User.email == email)) is not None:
         raise EmailAlreadyRegisteredError(email)
-    user = User(email=email, password_hash=await passwords.hash_password(password))
+    user = User(email=email, password_hash=password_hash)
     session.add(user)
     try:
         await session.flush()
@@ -51,9 +57,13 @@ async def register(session: AsyncSession, email: str, password: str) -> User:
     return user
 
 
-async def authenticate(session: AsyncSession, email: str, password: str) -> User | None:
-    """The user these credentials belong to, or None; both paths cost one hash verification."""
-    user = await session.scalar(select(User).where(User.email == email))
+async def authenticate(
+    sessions: async_sessionmaker[AsyncSession], email: str, password: str
+) -> User | None:
+    """The user these credentials belong to, or None; both paths cost one hash verification.
+    Each database step has its own short session: none is open while the hash is verified."""
+    async with sessions() as session:
+        user = await session.scalar(select(User).where(User.email == email))
     if user is None:
         await passwords.verify_against_dummy(password)
         return None
@@ -61,6 +71,10 @@ async def authenticate(session: AsyncSession, email: str, password: str) -> User
     if not valid:
         return None
     if updated_hash is not None:  # parameters or algorithm changed since this hash was made
+        async with sessions.begin() as session:
+            await session.execute(
+                update(User).where(User.id == user.id).values(password_hash=updated_hash)
+            )
         user.password_hash = updated_hash
     return user
 
