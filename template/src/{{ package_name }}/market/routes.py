@@ -5,7 +5,7 @@ from fastapi import APIRouter, HTTPException, Query, Response, status
 from pydantic import TypeAdapter
 
 from ..about import API_PREFIX
-from ..platform.dependencies import CacheDep, SessionDep, SessionFactoryDep
+from ..platform.dependencies import CacheDep, ReadSessionDep, SessionDep, SessionFactoryDep
 from ..platform.errors import ErrorResponse, documented_errors
 from . import service
 from .schemas import ItemCreate, ItemPage, ItemRead
@@ -56,7 +56,7 @@ async def create_item(data: ItemCreate, session: SessionDep, cache: CacheDep) ->
 
 
 @router.get("/{item_id}", responses={404: {"model": ErrorResponse}})
-async def get_item(item_id: UUID, session: SessionDep) -> ItemRead:
+async def get_item(item_id: UUID, session: ReadSessionDep) -> ItemRead:
     item = await service.get_item(session, item_id)
     if item is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"No market item with id {item_id}.")

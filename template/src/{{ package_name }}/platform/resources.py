@@ -24,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from ..settings import Settings, load_settings
 from .app_state import app_state
 from .cache import ReadCache
-from .db import create_engine, create_session_factory
+from .db import create_engine, create_read_session_factory, create_session_factory
 from .http_client import OutboundClient, outbound_services
 from .logging import configure_logging
 from .query_timing import instrument_queries
@@ -39,6 +39,8 @@ class Resources:
     settings: Settings
     engine: AsyncEngine
     session_factory: async_sessionmaker[AsyncSession]
+    # Autocommit sessions for routes that only read (db.create_read_session_factory).
+    read_session_factory: async_sessionmaker[AsyncSession]
     redis: Redis
     metrics: ResilienceMetrics
     cache: ReadCache
@@ -69,7 +71,14 @@ async def open_resources(
     cache = ReadCache(redis, metrics, settings.cache_ttl_seconds)
     try:
         yield Resources(
-            settings, engine, create_session_factory(engine), redis, metrics, cache, outbound
+            settings,
+            engine,
+            create_session_factory(engine),
+            create_read_session_factory(engine),
+            redis,
+            metrics,
+            cache,
+            outbound,
         )
     finally:
         for client in outbound.values():

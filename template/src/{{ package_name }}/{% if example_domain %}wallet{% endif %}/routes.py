@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from ..about import API_PREFIX
 from ..accounts.dependencies import CurrentUser
 from ..accounts.models import User
-from ..platform.dependencies import SessionDep
+from ..platform.dependencies import ReadSessionDep, SessionDep
 from ..platform.errors import ErrorResponse, documented_errors
 from ..platform.idempotency import (
     HEADER,
@@ -164,14 +164,14 @@ async def withdraw(data: MoneyMove, call: MoneyMoveDep) -> JSONResponse:
 
 
 @router.get("/balance")
-async def balance(session: SessionDep, user: CurrentUser) -> BalanceRead:
+async def balance(session: ReadSessionDep, user: CurrentUser) -> BalanceRead:
     amount: Decimal = await service.balance(session, user.id)
     return BalanceRead(balance=amount)
 
 
 @router.get("/ledger")
 async def ledger(
-    session: SessionDep,
+    session: ReadSessionDep,
     user: CurrentUser,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = 50,
     offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
