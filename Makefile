@@ -11,7 +11,7 @@ export UV_PYTHON_DOWNLOADS := never
 VENV := .venv
 DEMO_DIR ?= build/demo
 # Two workers share the cores; each variant's checks stay on one worker, which renders it once.
-PYTEST_ARGS ?= -n 2 --dist loadgroup -v
+PYTEST_ARGS ?= -n 2 --dist loadgroup -v --durations=30
 
 .PHONY: help demo test lint bench clean
 
